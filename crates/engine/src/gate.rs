@@ -1,0 +1,343 @@
+//! The decision pipeline (DESIGN §3): detectors → findings → tier from policy → data
+//! classes and tool authorization → guards → decision.
+//!
+//! This is the one place that fails closed: any detector error, panic, oversized body or
+//! policy gap becomes `hold` with a reason that says what failed. Nothing here returns
+//! `Allow` as a fallback.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::LazyLock;
+
+use chrono::{DateTime, Utc};
+
+use crate::action::{Action, Payload};
+use crate::context::Context;
+use crate::decision::{Decision, DecisionRecord};
+use crate::detect::{self, Detector, DetectorError, Document, Signals};
+use crate::finding::{Category, Finding};
+use crate::guards::{self, GuardResult};
+use crate::policy::{Policy, Principal, ProposalFacts, Verb, Violation};
+use crate::tier::Tier;
+
+/// Why the gate could not decide normally; each becomes a `hold`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum GateError {
+    #[error("the {field} is {size} bytes, over the policy's limit of {limit} bytes: held unread")]
+    TooLarge {
+        field: String,
+        size: usize,
+        limit: usize,
+    },
+    #[error(transparent)]
+    Detector(#[from] DetectorError),
+}
+
+/// The detectors, built once (lexicon automata are compiled at construction).
+pub struct Gate {
+    detectors: Vec<Box<dyn Detector>>,
+}
+
+impl Default for Gate {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Gate {
+    pub fn new() -> Self {
+        Self::with_detectors(detect::default_detectors())
+    }
+
+    /// A gate with a chosen set of detectors (tests use this to inject failures).
+    pub fn with_detectors(detectors: Vec<Box<dyn Detector>>) -> Self {
+        Self { detectors }
+    }
+
+    /// Decides, failing closed: never panics, never allows on error.
+    pub fn decide(
+        &self,
+        action: &Action,
+        ctx: &Context,
+        policy: &Policy,
+        now: DateTime<Utc>,
+    ) -> DecisionRecord {
+        let outcome = catch_unwind(AssertUnwindSafe(|| self.try_decide(action, ctx, policy, now)));
+        match outcome {
+            Ok(Ok(record)) => record,
+            Ok(Err(e)) => DecisionRecord::fail_closed(&action.id, &policy.version, format!("fail closed: {e}")),
+            Err(_) => DecisionRecord::fail_closed(
+                &action.id,
+                &policy.version,
+                "fail closed: internal error while deciding".to_owned(),
+            ),
+        }
+    }
+
+    /// Runs the detectors only: the findings for an action, sorted and de-duplicated.
+    pub fn findings(&self, action: &Action, ctx: &Context, policy: &Policy) -> Result<Vec<Finding>, GateError> {
+        let limit = policy.config.limits.max_body_bytes;
+        let texts = texts(action);
+        for (field, text) in &texts {
+            if text.len() > limit {
+                return Err(GateError::TooLarge {
+                    field: field.clone(),
+                    size: text.len(),
+                    limit,
+                });
+            }
+        }
+        let recipients: Vec<&str> = match &action.payload {
+            Payload::Email(e) => e.to.iter().chain(&e.cc).map(|a| a.as_str()).collect(),
+            _ => Vec::new(),
+        };
+        let contact = ctx.contact.as_ref();
+        let signals = Signals {
+            recipient_title: contact.and_then(|c| c.title.as_deref()),
+            recipient_crm_role: contact.and_then(|c| c.crm_role.as_deref()),
+            recipients: &recipients,
+            sender_email: ctx.sender.as_ref().and_then(|s| s.email.as_deref()),
+            sender_phone: ctx.sender.as_ref().and_then(|s| s.phone.as_deref()),
+        };
+        let inbound = match &action.payload {
+            Payload::Email(e) => e.in_reply_to.as_ref().map(|m| m.text.as_str()),
+            _ => None,
+        };
+        let mut findings = Vec::new();
+        for (field, text) in &texts {
+            let doc = Document::new(field, text, if field == "body" { inbound } else { None });
+            for detector in &self.detectors {
+                let ran = catch_unwind(AssertUnwindSafe(|| detector.detect(&doc, &signals, &mut findings)));
+                match ran {
+                    Ok(result) => result?,
+                    Err(_) => {
+                        return Err(GateError::Detector(DetectorError {
+                            detector: detector.name(),
+                            problem: "panicked".to_owned(),
+                        }));
+                    }
+                }
+            }
+        }
+        findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+        findings.dedup();
+        Ok(findings)
+    }
+
+    fn try_decide(
+        &self,
+        action: &Action,
+        ctx: &Context,
+        policy: &Policy,
+        now: DateTime<Utc>,
+    ) -> Result<DecisionRecord, GateError> {
+        let findings = self.findings(action, ctx, policy)?;
+        let cfg = &policy.config;
+        let mut roles = BTreeSet::new();
+        let mut reasons = Vec::new();
+        let mut denied = false;
+        let mut not_before = None;
+
+        let kind = action.kind.as_str();
+        let mut tier = match cfg.tiers.get(kind) {
+            Some(t) => {
+                reasons.push(format!("`{kind}` actions are {t} by policy"));
+                *t
+            }
+            None => {
+                roles.insert("manager".to_owned());
+                reasons.push(format!("`{kind}` is not in the policy's tiers: held for a manager"));
+                Tier::ManagerApproved
+            }
+        };
+
+        // Findings: one reason per category and subtopic, in a stable order.
+        let mut groups: BTreeMap<(Category, &str), Vec<&Finding>> = BTreeMap::new();
+        for f in &findings {
+            if f.confidence >= cfg.limits.min_confidence {
+                groups.entry((f.category, f.subtopic.as_str())).or_default().push(f);
+            }
+        }
+        for ((category, subtopic), group) in &groups {
+            let Some(rule) = cfg.categories.get(category) else {
+                continue;
+            };
+            tier = tier.tighten(rule.tier);
+            let needed = rule.roles_for(subtopic);
+            roles.extend(needed.iter().cloned());
+            let evidence: Vec<String> = group
+                .iter()
+                .take(2)
+                .map(|f| format!("\"{}\"", f.evidence))
+                .collect();
+            reasons.push(format!(
+                "{}: {} ({}) needs {}",
+                category,
+                describe(*category, subtopic),
+                evidence.join(", "),
+                join(needed)
+            ));
+        }
+
+        // CRM field changes that need a human.
+        if let Payload::CrmUpdate(update) = &action.payload {
+            for field in update.changes.keys() {
+                if let Some(rule) = cfg.crm_fields.get(field) {
+                    tier = tier.tighten(rule.tier);
+                    roles.extend(rule.roles.iter().cloned());
+                    reasons.push(format!(
+                        "changes the opportunity's {} ({}): needs {}",
+                        field.replace('_', " "),
+                        rule.tier,
+                        join(&rule.roles)
+                    ));
+                }
+            }
+        }
+
+        // The proposing tool: registered, allowed this kind, cleared for the data.
+        if let Some(tool) = &ctx.tool {
+            let authz = policy.authz.authorize(
+                &Principal::Tool {
+                    name: &tool.name,
+                    kinds: &tool.kinds,
+                    registered: tool.registered,
+                },
+                Verb::Propose,
+                &ProposalFacts {
+                    id: &action.id,
+                    kind,
+                    tool: &tool.name,
+                    on_behalf_of: action.on_behalf_of.as_deref().unwrap_or(""),
+                    protected: findings.iter().any(|f| f.category.is_protected()),
+                    required_roles: &roles,
+                },
+            );
+            if !authz.allowed {
+                denied = true;
+                reasons.push(if !tool.registered {
+                    format!("tool `{}` is not registered or was revoked: refused (shadow AI)", tool.name)
+                } else {
+                    format!("tool `{}` may not propose `{kind}`", tool.name)
+                });
+            }
+            let mut seen = BTreeSet::new();
+            for f in findings.iter().filter(|f| f.category == Category::Sensitive) {
+                let Some((class, dc)) = cfg.data_class_of(&f.subtopic) else {
+                    continue;
+                };
+                if tool.data_classes.contains(class) || !seen.insert(class) {
+                    continue;
+                }
+                match dc.on_violation {
+                    Violation::Deny => {
+                        denied = true;
+                        reasons.push(format!("tool `{}` is not cleared for {class} data: refused", tool.name));
+                    }
+                    Violation::Hold => {
+                        tier = tier.tighten(Tier::ManagerApproved);
+                        roles.insert("security".to_owned());
+                        reasons.push(format!("tool `{}` is not cleared for {class} data: needs security", tool.name));
+                    }
+                }
+            }
+        }
+
+        // Guards apply to what reaches a buyer's inbox.
+        if kind == crate::action::ActionKind::EMAIL_SEND {
+            for result in guards::check(&cfg.guards, ctx, now) {
+                match result {
+                    GuardResult::Deny(reason) => {
+                        denied = true;
+                        reasons.push(reason);
+                    }
+                    GuardResult::Hold { roles: r, reason } => {
+                        tier = tier.tighten(Tier::ManagerApproved);
+                        roles.extend(r);
+                        reasons.push(reason);
+                    }
+                    GuardResult::Defer { until, reason } => {
+                        not_before = Some(until);
+                        reasons.push(reason);
+                    }
+                }
+            }
+        }
+
+        let decision = if denied {
+            Decision::Deny
+        } else {
+            match tier {
+                Tier::AutomationSafe => Decision::Allow,
+                Tier::ManagerApproved => Decision::Hold,
+                Tier::DraftOnly => Decision::DraftOnly,
+                Tier::ReadOnly if action.kind.writes() => {
+                    reasons.push(format!("`{kind}` writes, but its tier is read_only: refused"));
+                    Decision::Deny
+                }
+                Tier::ReadOnly => Decision::Allow,
+            }
+        };
+        if decision != Decision::Hold && decision != Decision::DraftOnly {
+            roles.clear();
+        }
+        Ok(DecisionRecord {
+            id: action.id.clone(),
+            decision,
+            tier,
+            roles,
+            reasons,
+            findings,
+            policy_version: policy.version.clone(),
+            not_before: if decision == Decision::Allow { not_before } else { None },
+        })
+    }
+}
+
+/// The texts detectors read, by field: body, subject, and the text values of CRM changes.
+fn texts(action: &Action) -> Vec<(String, &str)> {
+    let mut out = vec![("body".to_owned(), action.body())];
+    if !action.subject().is_empty() {
+        out.push(("subject".to_owned(), action.subject()));
+    }
+    if let Payload::CrmUpdate(update) = &action.payload {
+        for (k, v) in &update.changes {
+            if let Some(s) = v.as_str() {
+                out.push((format!("payload.changes.{k}"), s));
+            }
+        }
+    }
+    out
+}
+
+fn join(roles: &BTreeSet<String>) -> String {
+    let v: Vec<&str> = roles.iter().map(String::as_str).collect();
+    if v.is_empty() { "a reviewer".to_owned() } else { v.join(" + ") }
+}
+
+/// Plain words for a category and subtopic.
+fn describe(category: Category, subtopic: &str) -> String {
+    let topic = subtopic.replace('_', " ");
+    match category {
+        Category::Objection => format!("answers a buyer's {topic} concern"),
+        Category::Commercial => format!("{topic} negotiation"),
+        Category::Executive => match subtopic {
+            "title" => "the recipient is an executive".to_owned(),
+            "crm_role" => "the recipient is an executive sponsor or economic buyer".to_owned(),
+            _ => "frames a strategic pitch to an executive".to_owned(),
+        },
+        Category::Commitment => format!("makes a commitment ({topic})"),
+        Category::Sensitive => format!("contains sensitive data ({topic})"),
+        Category::Pressure => "pushes the buyer with manufactured urgency".to_owned(),
+        Category::Injection => match subtopic {
+            "gate_directive" => "tries to instruct the gate".to_owned(),
+            _ => "contains instructions aimed at the AI".to_owned(),
+        },
+    }
+}
+
+/// Decides with the shared default detectors.
+pub fn decide(action: &Action, ctx: &Context, policy: &Policy, now: DateTime<Utc>) -> DecisionRecord {
+    static GATE: LazyLock<Gate> = LazyLock::new(Gate::new);
+    GATE.decide(action, ctx, policy, now)
+}

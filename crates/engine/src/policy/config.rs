@@ -1,0 +1,327 @@
+//! The TOML half of a policy: base tiers, CRM fields, category rules, data classes, guards.
+//!
+//! Parsed with spans so that every problem, syntactic or semantic, is reported with its
+//! line and column; all problems are collected, not just the first.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::NaiveTime;
+use serde::Deserialize;
+use toml::Spanned;
+
+use super::PolicyProblem;
+use crate::finding::Category;
+use crate::tier::Tier;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPolicy {
+    name: String,
+    roles: Vec<Spanned<String>>,
+    #[serde(default)]
+    limits: Limits,
+    tiers: BTreeMap<Spanned<String>, Tier>,
+    #[serde(default)]
+    crm_fields: BTreeMap<String, RawRule>,
+    categories: BTreeMap<Spanned<String>, RawCategoryRule>,
+    #[serde(default)]
+    data_classes: BTreeMap<String, RawDataClass>,
+    #[serde(default)]
+    guards: RawGuards,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRule {
+    tier: Tier,
+    #[serde(default)]
+    roles: Vec<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCategoryRule {
+    tier: Tier,
+    #[serde(default)]
+    roles: Vec<Spanned<String>>,
+    #[serde(default)]
+    subtopics: BTreeMap<String, Vec<Spanned<String>>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDataClass {
+    subtopics: Vec<String>,
+    on_violation: Spanned<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawGuards {
+    contact_cap: Option<Cap>,
+    account_cap: Option<Cap>,
+    quiet_hours: Option<RawQuietHours>,
+    automated_followups: Option<FollowupCap>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawQuietHours {
+    start: Spanned<String>,
+    end: Spanned<String>,
+    #[serde(default)]
+    weekends: bool,
+}
+
+/// Size and confidence limits.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Limits {
+    #[serde(default = "default_max_body")]
+    pub max_body_bytes: usize,
+    #[serde(default = "default_min_confidence")]
+    pub min_confidence: f32,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_body_bytes: default_max_body(),
+            min_confidence: default_min_confidence(),
+        }
+    }
+}
+
+fn default_max_body() -> usize {
+    1 << 20
+}
+
+fn default_min_confidence() -> f32 {
+    0.5
+}
+
+/// A tier plus the roles it needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rule {
+    pub tier: Tier,
+    pub roles: BTreeSet<String>,
+}
+
+/// What a category needs, with per-subtopic roles.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CategoryRule {
+    pub tier: Tier,
+    pub roles: BTreeSet<String>,
+    pub subtopics: BTreeMap<String, BTreeSet<String>>,
+}
+
+impl CategoryRule {
+    /// Roles for a finding of this category and subtopic.
+    pub fn roles_for(&self, subtopic: &str) -> &BTreeSet<String> {
+        self.subtopics.get(subtopic).unwrap_or(&self.roles)
+    }
+}
+
+/// What happens when a tool receives data it is not cleared for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Violation {
+    Hold,
+    Deny,
+}
+
+/// A data class: sensitive subtopics that belong to it and what a violation costs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DataClass {
+    pub subtopics: BTreeSet<String>,
+    pub on_violation: Violation,
+}
+
+/// At most `max` e-mails in a window of `window_hours`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Cap {
+    pub max: u32,
+    pub window_hours: u32,
+}
+
+/// At most `max` automated follow-ups per opportunity in `window_days`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FollowupCap {
+    pub max: u32,
+    pub window_days: u32,
+}
+
+/// Local times in the recipient's zone when nothing is sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QuietHours {
+    pub start: NaiveTime,
+    pub end: NaiveTime,
+    pub weekends: bool,
+}
+
+/// The guards of DESIGN §2.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Guards {
+    pub contact_cap: Option<Cap>,
+    pub account_cap: Option<Cap>,
+    pub quiet_hours: Option<QuietHours>,
+    pub automated_followups: Option<FollowupCap>,
+}
+
+/// The validated TOML policy.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PolicyConfig {
+    pub name: String,
+    pub roles: BTreeSet<String>,
+    pub limits: Limits,
+    pub tiers: BTreeMap<String, Tier>,
+    pub crm_fields: BTreeMap<String, Rule>,
+    pub categories: BTreeMap<Category, CategoryRule>,
+    pub data_classes: BTreeMap<String, DataClass>,
+    pub guards: Guards,
+}
+
+impl PolicyConfig {
+    /// Parses and validates; on failure returns every problem found, each with a position.
+    pub fn parse(file: &str, src: &str) -> Result<Self, Vec<PolicyProblem>> {
+        let raw: RawPolicy = toml::from_str(src).map_err(|e| {
+            vec![PolicyProblem::at(
+                file,
+                src,
+                e.span().map_or(0, |s| s.start),
+                e.message().trim(),
+            )]
+        })?;
+        let mut problems = Vec::new();
+        let mut problem = |offset: usize, msg: String| {
+            problems.push(PolicyProblem::at(file, src, offset, &msg));
+        };
+
+        let roles: BTreeSet<String> = raw.roles.iter().map(|r| r.get_ref().clone()).collect();
+        let check_roles = |list: &[Spanned<String>], problem: &mut dyn FnMut(usize, String)| {
+            list.iter()
+                .filter_map(|r| {
+                    if roles.contains(r.get_ref()) {
+                        Some(r.get_ref().clone())
+                    } else {
+                        problem(
+                            r.span().start,
+                            format!("role `{}` is not declared in `roles`", r.get_ref()),
+                        );
+                        None
+                    }
+                })
+                .collect::<BTreeSet<_>>()
+        };
+
+        let mut tiers = BTreeMap::new();
+        for (kind, tier) in raw.tiers {
+            if crate::action::ActionKind::parse(kind.get_ref()).is_err() {
+                problem(
+                    kind.span().start,
+                    format!("`{}` is not an action kind (expected e.g. `email.send`)", kind.get_ref()),
+                );
+            }
+            tiers.insert(kind.into_inner(), tier);
+        }
+
+        let mut crm_fields = BTreeMap::new();
+        for (field, rule) in raw.crm_fields {
+            let roles = check_roles(&rule.roles, &mut problem);
+            crm_fields.insert(field, Rule { tier: rule.tier, roles });
+        }
+
+        let mut categories = BTreeMap::new();
+        for (name, rule) in raw.categories {
+            let Some(category) = Category::parse(name.get_ref()) else {
+                problem(
+                    name.span().start,
+                    format!(
+                        "`{}` is not a category (expected one of {})",
+                        name.get_ref(),
+                        Category::ALL.map(Category::as_str).join(", ")
+                    ),
+                );
+                continue;
+            };
+            if rule.tier > crate::tier::Tier::AutomationSafe && rule.roles.is_empty() {
+                problem(
+                    name.span().start,
+                    format!("category `{}` raises the tier but names no `roles`", name.get_ref()),
+                );
+            }
+            let roles = check_roles(&rule.roles, &mut problem);
+            let mut subtopics = BTreeMap::new();
+            for (sub, list) in rule.subtopics {
+                if !crate::detect::known_subtopic(category, &sub) {
+                    let at = list.first().map_or(name.span().start, |r| r.span().start);
+                    problem(at, format!("`{sub}` is not a subtopic of `{category}`"));
+                }
+                subtopics.insert(sub, check_roles(&list, &mut problem));
+            }
+            categories.insert(category, CategoryRule { tier: rule.tier, roles, subtopics });
+        }
+        for category in Category::ALL {
+            if !categories.contains_key(&category) {
+                problem(0, format!("`[categories.{category}]` is missing: every category needs a rule"));
+            }
+        }
+
+        let mut data_classes = BTreeMap::new();
+        for (class, dc) in raw.data_classes {
+            let on_violation = match dc.on_violation.get_ref().as_str() {
+                "hold" => Violation::Hold,
+                "deny" => Violation::Deny,
+                other => {
+                    problem(
+                        dc.on_violation.span().start,
+                        format!("on_violation `{other}` must be `hold` or `deny`"),
+                    );
+                    Violation::Deny
+                }
+            };
+            data_classes.insert(
+                class,
+                DataClass { subtopics: dc.subtopics.into_iter().collect(), on_violation },
+            );
+        }
+
+        let quiet_hours = raw.guards.quiet_hours.map(|q| {
+            let mut time = |s: &Spanned<String>| {
+                NaiveTime::parse_from_str(s.get_ref(), "%H:%M").unwrap_or_else(|_| {
+                    problem(s.span().start, format!("`{}` is not a time like `20:00`", s.get_ref()));
+                    NaiveTime::MIN
+                })
+            };
+            QuietHours { start: time(&q.start), end: time(&q.end), weekends: q.weekends }
+        });
+
+        if !problems.is_empty() {
+            return Err(problems);
+        }
+        Ok(Self {
+            name: raw.name,
+            roles,
+            limits: raw.limits,
+            tiers,
+            crm_fields,
+            categories,
+            data_classes,
+            guards: Guards {
+                contact_cap: raw.guards.contact_cap,
+                account_cap: raw.guards.account_cap,
+                quiet_hours,
+                automated_followups: raw.guards.automated_followups,
+            },
+        })
+    }
+
+    /// The data class a sensitive subtopic belongs to.
+    pub fn data_class_of(&self, subtopic: &str) -> Option<(&str, &DataClass)> {
+        self.data_classes
+            .iter()
+            .find(|(_, dc)| dc.subtopics.contains(subtopic))
+            .map(|(name, dc)| (name.as_str(), dc))
+    }
+}
