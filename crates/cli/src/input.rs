@@ -84,7 +84,10 @@ pub fn to_action(number: usize, value: &Value) -> Result<(Action, Context), Stri
         let context = match obj.get("context") {
             None | Some(Value::Null) => Context::default(),
             Some(c) => serde_json::from_value(c.clone()).map_err(|e| {
-                format!("context: {}", e.to_string().split(" at line ").next().unwrap_or_default())
+                format!(
+                    "context: {}",
+                    e.to_string().split(" at line ").next().unwrap_or_default()
+                )
             })?,
         };
         if action.id.is_empty() {
@@ -102,7 +105,12 @@ pub fn to_action(number: usize, value: &Value) -> Result<(Action, Context), Stri
     let text = match obj.get("text") {
         Some(Value::String(s)) => s,
         Some(_) => return Err("text: expected a string".to_owned()),
-        None => return Err("text: missing (expected an action with `kind`, or a message with `text`)".to_owned()),
+        None => {
+            return Err(
+                "text: missing (expected an action with `kind`, or a message with `text`)"
+                    .to_owned(),
+            );
+        }
     };
     let field = |key: &str| -> Result<Option<&str>, String> {
         match obj.get(key) {
@@ -143,7 +151,10 @@ mod tests {
     #[test]
     fn errors_name_the_field() {
         let v = serde_json::json!({"action": {"kind": "email.send", "payload": {"to": "x", "body": "b"}}});
-        assert_eq!(to_action(1, &v).unwrap_err(), "action.payload.to: `x` is not an email address");
+        assert_eq!(
+            to_action(1, &v).unwrap_err(),
+            "action.payload.to: `x` is not an email address"
+        );
         let v = serde_json::json!({"subject": "no body"});
         assert!(to_action(1, &v).unwrap_err().starts_with("text: missing"));
     }

@@ -25,9 +25,14 @@ impl PolicyFiles {
         } else {
             path.parent().map(Path::to_owned).unwrap_or_default()
         };
-        let toml_path = if path.is_dir() { dir.join("policy.toml") } else { path.to_owned() };
+        let toml_path = if path.is_dir() {
+            dir.join("policy.toml")
+        } else {
+            path.to_owned()
+        };
         let read = |p: &Path| -> anyhow::Result<(String, String)> {
-            let text = fs::read_to_string(p).with_context(|| format!("failed to read {}", p.display()))?;
+            let text =
+                fs::read_to_string(p).with_context(|| format!("failed to read {}", p.display()))?;
             Ok((p.display().to_string(), text))
         };
         let mut cedar_files: Vec<PathBuf> = fs::read_dir(&dir)
@@ -36,7 +41,11 @@ impl PolicyFiles {
             .filter(|p| p.extension().is_some_and(|x| x == "cedar"))
             .collect();
         cedar_files.sort();
-        anyhow::ensure!(!cedar_files.is_empty(), "no *.cedar policy file in {}", dir.display());
+        anyhow::ensure!(
+            !cedar_files.is_empty(),
+            "no *.cedar policy file in {}",
+            dir.display()
+        );
         // Several .cedar files form one policy set: join them, and map problem positions
         // back to the file they came from.
         let mut cedar_text = String::new();
@@ -71,13 +80,15 @@ impl PolicyFiles {
             problems
                 .into_iter()
                 .map(|mut p| {
-                    if p.file == self.cedar.0 {
-                        if let Some((name, first)) =
-                            self.cedar_parts.iter().rev().find(|(_, first)| *first <= p.line)
-                        {
-                            p.file.clone_from(name);
-                            p.line = p.line - first + 1;
-                        }
+                    if p.file == self.cedar.0
+                        && let Some((name, first)) = self
+                            .cedar_parts
+                            .iter()
+                            .rev()
+                            .find(|(_, first)| *first <= p.line)
+                    {
+                        p.file.clone_from(name);
+                        p.line = p.line - first + 1;
                     }
                     p
                 })
@@ -94,7 +105,11 @@ pub fn load(path: Option<&Path>) -> anyhow::Result<Policy> {
             let files = PolicyFiles::read(path)?;
             files.load().map_err(|problems| {
                 let list: Vec<String> = problems.iter().map(ToString::to_string).collect();
-                anyhow::anyhow!("the policy at {} is invalid:\n  {}", path.display(), list.join("\n  "))
+                anyhow::anyhow!(
+                    "the policy at {} is invalid:\n  {}",
+                    path.display(),
+                    list.join("\n  ")
+                )
             })
         }
     }

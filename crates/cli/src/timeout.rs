@@ -58,7 +58,9 @@ impl TimedGate {
             Some(w) => w,
             None => self.spawn(),
         };
-        let fail = |reason: &str| DecisionRecord::fail_closed(&id, &self.policy.version, reason.to_owned());
+        let fail = |reason: &str| {
+            DecisionRecord::fail_closed(&id, &self.policy.version, reason.to_owned())
+        };
         if tx.send((action, ctx)).is_err() {
             return fail("fail closed: the decision worker stopped");
         }

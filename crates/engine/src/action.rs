@@ -212,7 +212,10 @@ pub enum Payload {
     Email(EmailPayload),
     CrmUpdate(CrmUpdate),
     /// Notes, tasks, internal notifications, research: free text plus a subject.
-    Text { subject: String, body: String },
+    Text {
+        subject: String,
+        body: String,
+    },
 }
 
 /// What an AI tool proposes.
@@ -335,7 +338,10 @@ fn parse_payload(kind: &ActionKind, v: &Value) -> Result<Payload, ActionError> {
         };
         let to = addresses(v, "to")?;
         if to.is_empty() && kind.as_str() == ActionKind::EMAIL_SEND {
-            return Err(ActionError::new("payload.to", "needs at least one recipient"));
+            return Err(ActionError::new(
+                "payload.to",
+                "needs at least one recipient",
+            ));
         }
         return Ok(Payload::Email(EmailPayload {
             to,
@@ -346,17 +352,17 @@ fn parse_payload(kind: &ActionKind, v: &Value) -> Result<Payload, ActionError> {
         }));
     }
     if kind.as_str() == ActionKind::CRM_OPPORTUNITY_UPDATE {
-        let changes = v
-            .get("changes")
-            .and_then(Value::as_object)
-            .ok_or_else(|| {
-                ActionError::new("payload.changes", "expected an object of field changes")
-            })?;
+        let changes = v.get("changes").and_then(Value::as_object).ok_or_else(|| {
+            ActionError::new("payload.changes", "expected an object of field changes")
+        })?;
         if changes.is_empty() {
             return Err(ActionError::new("payload.changes", "is empty"));
         }
         return Ok(Payload::CrmUpdate(CrmUpdate {
-            changes: changes.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+            changes: changes
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
         }));
     }
     let body = match (v.get("body"), v.get("text")) {
@@ -444,14 +450,16 @@ mod tests {
             "kind": "email.send", "payload": {"to": ["ok@x.io", "bob@"], "body": "x"}
         }))
         .unwrap_err();
-        assert_eq!(err.to_string(), "payload.to[1]: `bob@` is not an email address");
+        assert_eq!(
+            err.to_string(),
+            "payload.to[1]: `bob@` is not an email address"
+        );
     }
 
     #[test]
     fn missing_body_and_unknown_field_are_named() {
-        let err =
-            Action::from_json(&json!({"kind": "email.send", "payload": {"to": "a@b.co"}}))
-                .unwrap_err();
+        let err = Action::from_json(&json!({"kind": "email.send", "payload": {"to": "a@b.co"}}))
+            .unwrap_err();
         assert_eq!(err.field, "payload.body");
         let err = Action::from_json(&json!({"kind": "email.send", "payload": {}, "colour": 1}))
             .unwrap_err();

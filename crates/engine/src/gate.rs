@@ -62,10 +62,16 @@ impl Gate {
         policy: &Policy,
         now: DateTime<Utc>,
     ) -> DecisionRecord {
-        let outcome = catch_unwind(AssertUnwindSafe(|| self.try_decide(action, ctx, policy, now)));
+        let outcome = catch_unwind(AssertUnwindSafe(|| {
+            self.try_decide(action, ctx, policy, now)
+        }));
         match outcome {
             Ok(Ok(record)) => record,
-            Ok(Err(e)) => DecisionRecord::fail_closed(&action.id, &policy.version, format!("fail closed: {e}")),
+            Ok(Err(e)) => DecisionRecord::fail_closed(
+                &action.id,
+                &policy.version,
+                format!("fail closed: {e}"),
+            ),
             Err(_) => DecisionRecord::fail_closed(
                 &action.id,
                 &policy.version,
@@ -75,7 +81,12 @@ impl Gate {
     }
 
     /// Runs the detectors only: the findings for an action, sorted and de-duplicated.
-    pub fn findings(&self, action: &Action, ctx: &Context, policy: &Policy) -> Result<Vec<Finding>, GateError> {
+    pub fn findings(
+        &self,
+        action: &Action,
+        ctx: &Context,
+        policy: &Policy,
+    ) -> Result<Vec<Finding>, GateError> {
         let limit = policy.config.limits.max_body_bytes;
         let texts = texts(action);
         for (field, text) in &texts {
@@ -107,7 +118,9 @@ impl Gate {
         for (field, text) in &texts {
             let doc = Document::new(field, text, if field == "body" { inbound } else { None });
             for detector in &self.detectors {
-                let ran = catch_unwind(AssertUnwindSafe(|| detector.detect(&doc, &signals, &mut findings)));
+                let ran = catch_unwind(AssertUnwindSafe(|| {
+                    detector.detect(&doc, &signals, &mut findings)
+                }));
                 match ran {
                     Ok(result) => result?,
                     Err(_) => {
@@ -146,7 +159,9 @@ impl Gate {
             }
             None => {
                 roles.insert("manager".to_owned());
-                reasons.push(format!("`{kind}` is not in the policy's tiers: held for a manager"));
+                reasons.push(format!(
+                    "`{kind}` is not in the policy's tiers: held for a manager"
+                ));
                 Tier::ManagerApproved
             }
         };
@@ -155,7 +170,10 @@ impl Gate {
         let mut groups: BTreeMap<(Category, &str), Vec<&Finding>> = BTreeMap::new();
         for f in &findings {
             if f.confidence >= cfg.limits.min_confidence {
-                groups.entry((f.category, f.subtopic.as_str())).or_default().push(f);
+                groups
+                    .entry((f.category, f.subtopic.as_str()))
+                    .or_default()
+                    .push(f);
             }
         }
         for ((category, subtopic), group) in &groups {
@@ -216,13 +234,19 @@ impl Gate {
             if !authz.allowed {
                 denied = true;
                 reasons.push(if !tool.registered {
-                    format!("tool `{}` is not registered or was revoked: refused (shadow AI)", tool.name)
+                    format!(
+                        "tool `{}` is not registered or was revoked: refused (shadow AI)",
+                        tool.name
+                    )
                 } else {
                     format!("tool `{}` may not propose `{kind}`", tool.name)
                 });
             }
             let mut seen = BTreeSet::new();
-            for f in findings.iter().filter(|f| f.category == Category::Sensitive) {
+            for f in findings
+                .iter()
+                .filter(|f| f.category == Category::Sensitive)
+            {
                 let Some((class, dc)) = cfg.data_class_of(&f.subtopic) else {
                     continue;
                 };
@@ -232,12 +256,18 @@ impl Gate {
                 match dc.on_violation {
                     Violation::Deny => {
                         denied = true;
-                        reasons.push(format!("tool `{}` is not cleared for {class} data: refused", tool.name));
+                        reasons.push(format!(
+                            "tool `{}` is not cleared for {class} data: refused",
+                            tool.name
+                        ));
                     }
                     Violation::Hold => {
                         tier = tier.tighten(Tier::ManagerApproved);
                         roles.insert("security".to_owned());
-                        reasons.push(format!("tool `{}` is not cleared for {class} data: needs security", tool.name));
+                        reasons.push(format!(
+                            "tool `{}` is not cleared for {class} data: needs security",
+                            tool.name
+                        ));
                     }
                 }
             }
@@ -272,7 +302,9 @@ impl Gate {
                 Tier::ManagerApproved => Decision::Hold,
                 Tier::DraftOnly => Decision::DraftOnly,
                 Tier::ReadOnly if action.kind.writes() => {
-                    reasons.push(format!("`{kind}` writes, but its tier is read_only: refused"));
+                    reasons.push(format!(
+                        "`{kind}` writes, but its tier is read_only: refused"
+                    ));
                     Decision::Deny
                 }
                 Tier::ReadOnly => Decision::Allow,
@@ -289,7 +321,11 @@ impl Gate {
             reasons,
             findings,
             policy_version: policy.version.clone(),
-            not_before: if decision == Decision::Allow { not_before } else { None },
+            not_before: if decision == Decision::Allow {
+                not_before
+            } else {
+                None
+            },
         })
     }
 }
@@ -312,7 +348,11 @@ fn texts(action: &Action) -> Vec<(String, &str)> {
 
 fn join(roles: &BTreeSet<String>) -> String {
     let v: Vec<&str> = roles.iter().map(String::as_str).collect();
-    if v.is_empty() { "a reviewer".to_owned() } else { v.join(" + ") }
+    if v.is_empty() {
+        "a reviewer".to_owned()
+    } else {
+        v.join(" + ")
+    }
 }
 
 /// Plain words for a category and subtopic.
@@ -337,7 +377,12 @@ fn describe(category: Category, subtopic: &str) -> String {
 }
 
 /// Decides with the shared default detectors.
-pub fn decide(action: &Action, ctx: &Context, policy: &Policy, now: DateTime<Utc>) -> DecisionRecord {
+pub fn decide(
+    action: &Action,
+    ctx: &Context,
+    policy: &Policy,
+    now: DateTime<Utc>,
+) -> DecisionRecord {
     static GATE: LazyLock<Gate> = LazyLock::new(Gate::new);
     GATE.decide(action, ctx, policy, now)
 }

@@ -18,45 +18,48 @@ pub enum GuardResult {
     /// Hold for these roles.
     Hold { roles: Vec<String>, reason: String },
     /// Run, but not before this time.
-    Defer { until: DateTime<Utc>, reason: String },
+    Defer {
+        until: DateTime<Utc>,
+        reason: String,
+    },
 }
 
 /// Runs every guard that applies to an outbound e-mail.
 pub fn check(guards: &Guards, ctx: &Context, now: DateTime<Utc>) -> Vec<GuardResult> {
     let mut out = Vec::new();
-    if let Some(contact) = &ctx.contact {
-        if let Some(s) = contact.suppression {
-            let why = match s {
-                Suppression::OptOut => "the contact opted out of e-mail",
-                Suppression::DoNotContact => "the contact is marked do-not-contact",
-                Suppression::LegalHold => "the contact's account is under legal hold",
-            };
-            out.push(GuardResult::Deny(format!("suppression: {why}")));
-        }
+    if let Some(contact) = &ctx.contact
+        && let Some(s) = contact.suppression
+    {
+        let why = match s {
+            Suppression::OptOut => "the contact opted out of e-mail",
+            Suppression::DoNotContact => "the contact is marked do-not-contact",
+            Suppression::LegalHold => "the contact's account is under legal hold",
+        };
+        out.push(GuardResult::Deny(format!("suppression: {why}")));
     }
-    if let Some(cap) = guards.contact_cap {
-        if ctx.history.emails_to_contact >= cap.max {
-            out.push(hold(format!(
-                "frequency cap: {} e-mails to this contact in the last {} h (cap {})",
-                ctx.history.emails_to_contact, cap.window_hours, cap.max
-            )));
-        }
+    if let Some(cap) = guards.contact_cap
+        && ctx.history.emails_to_contact >= cap.max
+    {
+        out.push(hold(format!(
+            "frequency cap: {} e-mails to this contact in the last {} h (cap {})",
+            ctx.history.emails_to_contact, cap.window_hours, cap.max
+        )));
     }
-    if let Some(cap) = guards.account_cap {
-        if ctx.history.emails_to_account >= cap.max {
-            out.push(hold(format!(
-                "frequency cap: {} e-mails to this account in the last {} h (cap {})",
-                ctx.history.emails_to_account, cap.window_hours, cap.max
-            )));
-        }
+    if let Some(cap) = guards.account_cap
+        && ctx.history.emails_to_account >= cap.max
+    {
+        out.push(hold(format!(
+            "frequency cap: {} e-mails to this account in the last {} h (cap {})",
+            ctx.history.emails_to_account, cap.window_hours, cap.max
+        )));
     }
-    if let Some(cap) = guards.automated_followups {
-        if ctx.history.automated_followups >= cap.max {
-            out.push(hold(format!(
+    if let Some(cap) = guards.automated_followups
+        && ctx.history.automated_followups >= cap.max
+    {
+        out.push(hold(format!(
                 "no unsupervised pressure: {} automated follow-ups on this opportunity in {} days (limit {})",
                 ctx.history.automated_followups, cap.window_days, cap.max
             )));
-        }
     }
     if let (Some(quiet), Some(tz)) = (
         guards.quiet_hours,
@@ -101,10 +104,10 @@ pub fn next_allowed(q: QuietHours, tz: Tz, now: DateTime<Utc>) -> Option<DateTim
         let candidate = day.and_time(q.end);
         if candidate > local && is_allowed(q, candidate) {
             // DST gaps: take the earliest valid instant at or after the local time.
-            let resolved = tz
-                .from_local_datetime(&candidate)
-                .earliest()
-                .or_else(|| tz.from_local_datetime(&(candidate + Duration::hours(1))).earliest());
+            let resolved = tz.from_local_datetime(&candidate).earliest().or_else(|| {
+                tz.from_local_datetime(&(candidate + Duration::hours(1)))
+                    .earliest()
+            });
             if let Some(t) = resolved {
                 return Some(t.with_timezone(&Utc));
             }
@@ -172,7 +175,11 @@ mod tests {
             }),
             ..Context::default()
         };
-        let r = check(&Guards::default(), &ctx, Utc.with_ymd_and_hms(2026, 11, 25, 10, 0, 0).unwrap());
+        let r = check(
+            &Guards::default(),
+            &ctx,
+            Utc.with_ymd_and_hms(2026, 11, 25, 10, 0, 0).unwrap(),
+        );
         assert!(matches!(&r[0], GuardResult::Deny(m) if m.contains("opted out")));
     }
 }

@@ -18,8 +18,14 @@ pub use config::{CategoryRule, DataClass, Guards, Limits, PolicyConfig, Rule, Vi
 
 /// The shipped default policy sources, as `(file name, text)`.
 pub const DEFAULT_SOURCES: PolicySources<'static> = PolicySources {
-    toml: ("policy.toml", include_str!("../../../policies/default/policy.toml")),
-    cedar: ("policy.cedar", include_str!("../../../policies/default/policy.cedar")),
+    toml: (
+        "policy.toml",
+        include_str!("../../../policies/default/policy.toml"),
+    ),
+    cedar: (
+        "policy.cedar",
+        include_str!("../../../policies/default/policy.cedar"),
+    ),
     schema: (
         "policy.cedarschema",
         include_str!("../../../policies/default/policy.cedarschema"),
@@ -88,7 +94,11 @@ impl PolicyProblem {
 
 impl fmt::Display for PolicyProblem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}:{}: {}", self.file, self.line, self.column, self.message)
+        write!(
+            f,
+            "{}:{}:{}: {}",
+            self.file, self.line, self.column, self.message
+        )
     }
 }
 
@@ -109,7 +119,12 @@ impl Policy {
     /// Parses and validates all three sources, reporting every problem in every file.
     pub fn load(sources: &PolicySources<'_>) -> Result<Self, PolicyError> {
         let config = PolicyConfig::parse(sources.toml.0, sources.toml.1);
-        let authz = Authz::parse(sources.schema.0, sources.schema.1, sources.cedar.0, sources.cedar.1);
+        let authz = Authz::parse(
+            sources.schema.0,
+            sources.schema.1,
+            sources.cedar.0,
+            sources.cedar.1,
+        );
         match (config, authz) {
             (Ok(config), Ok(authz)) => Ok(Self {
                 config,
@@ -127,7 +142,10 @@ impl Policy {
     /// The policy shipped in the binary.
     pub fn default_policy() -> &'static Policy {
         static DEFAULT: LazyLock<Policy> = LazyLock::new(|| {
-            #[expect(clippy::expect_used, reason = "the shipped policy is validated by tests")]
+            #[expect(
+                clippy::expect_used,
+                reason = "the shipped policy is validated by tests"
+            )]
             Policy::load(&DEFAULT_SOURCES).expect("the default policy is valid")
         });
         &DEFAULT
@@ -147,13 +165,24 @@ mod tests {
 
     #[test]
     fn every_problem_is_reported_with_line_and_column() {
-        let toml = DEFAULT_SOURCES.toml.1
-            .replace("roles = [\"security\"]\n\n[categories.pressure]", "roles = [\"securty\"]\n\n[categories.pressure]")
+        let toml = DEFAULT_SOURCES
+            .toml
+            .1
+            .replace(
+                "roles = [\"security\"]\n\n[categories.pressure]",
+                "roles = [\"securty\"]\n\n[categories.pressure]",
+            )
             .replace("security = [\"security\"]", "secrity = [\"security\"]");
         let err = PolicyConfig::parse("p.toml", &toml).unwrap_err();
         assert_eq!(err.len(), 2, "{err:?}");
-        assert!(err.iter().any(|p| p.message.contains("role `securty` is not declared")));
-        assert!(err.iter().any(|p| p.message.contains("`secrity` is not a subtopic of `objection`")));
+        assert!(
+            err.iter()
+                .any(|p| p.message.contains("role `securty` is not declared"))
+        );
+        assert!(err.iter().any(|p| {
+            p.message
+                .contains("`secrity` is not a subtopic of `objection`")
+        }));
         assert!(err.iter().all(|p| p.line > 1 && p.column > 1));
     }
 

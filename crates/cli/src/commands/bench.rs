@@ -50,7 +50,8 @@ const PLANTED: [(&str, &str); 5] = [
 
 pub fn run(args: BenchArgs) -> anyhow::Result<Outcome> {
     let policy = policy_files::load(args.policy.as_deref())?;
-    let file = File::open(&args.data).with_context(|| format!("failed to open {}", args.data.display()))?;
+    let file = File::open(&args.data)
+        .with_context(|| format!("failed to open {}", args.data.display()))?;
     let mut corpus: Vec<(Action, Context, Vec<String>)> = Vec::new();
     let tool = ToolGrant {
         name: "bench-agent".to_owned(),
@@ -61,7 +62,10 @@ pub fn run(args: BenchArgs) -> anyhow::Result<Outcome> {
     for line in input::read_lines(BufReader::new(file)) {
         let line = line.context("failed to read the corpus")?;
         let Parsed::Action(pair) = line.parsed else {
-            anyhow::bail!("line {} of the corpus is not an action or message", line.number);
+            anyhow::bail!(
+                "line {} of the corpus is not an action or message",
+                line.number
+            );
         };
         let (action, mut ctx) = *pair;
         ctx.tool = Some(tool.clone());
@@ -117,7 +121,11 @@ pub fn run(args: BenchArgs) -> anyhow::Result<Outcome> {
         protected: false,
         required_roles: &roles,
     };
-    let principal = Principal::Tool { name: &tool.name, kinds: &tool.kinds, registered: true };
+    let principal = Principal::Tool {
+        name: &tool.name,
+        kinds: &tool.kinds,
+        registered: true,
+    };
     let mut cedar: Vec<Duration> = (0..20_000)
         .map(|_| {
             let t = Instant::now();
@@ -144,10 +152,31 @@ pub fn run(args: BenchArgs) -> anyhow::Result<Outcome> {
         writeln!(out, "{summary}")?;
         return Ok(Outcome::Success);
     }
-    writeln!(out, "{} e-mails x {} passes on one thread, full pipeline (detectors, policy, Cedar)", corpus.len(), args.passes.max(1))?;
-    writeln!(out, "throughput   {:.0} e-mails/s ({:.1} MB/s)", per_second, summary["mb_per_second"].as_f64().unwrap_or_default())?;
-    writeln!(out, "per e-mail   p50 {:.1} µs   p99 {:.1} µs   max {:.1} µs", us(pct(0.5)), us(pct(0.99)), us(pct(1.0)))?;
-    writeln!(out, "cedar alone  p50 {:.1} µs   p99 {:.1} µs", us(cedar_pct(0.5)), us(cedar_pct(0.99)))?;
+    writeln!(
+        out,
+        "{} e-mails x {} passes on one thread, full pipeline (detectors, policy, Cedar)",
+        corpus.len(),
+        args.passes.max(1)
+    )?;
+    writeln!(
+        out,
+        "throughput   {:.0} e-mails/s ({:.1} MB/s)",
+        per_second,
+        summary["mb_per_second"].as_f64().unwrap_or_default()
+    )?;
+    writeln!(
+        out,
+        "per e-mail   p50 {:.1} µs   p99 {:.1} µs   max {:.1} µs",
+        us(pct(0.5)),
+        us(pct(0.99)),
+        us(pct(1.0))
+    )?;
+    writeln!(
+        out,
+        "cedar alone  p50 {:.1} µs   p99 {:.1} µs",
+        us(cedar_pct(0.5)),
+        us(cedar_pct(0.99))
+    )?;
     writeln!(out, "planted personal data found:")?;
     for (kind, (n, f)) in &found {
         writeln!(out, "  {kind:<12} {f:>5} of {n:>5}")?;
@@ -159,6 +188,10 @@ fn planted(value: Option<&Value>) -> Vec<String> {
     value
         .and_then(|v| v.get("planted"))
         .and_then(Value::as_array)
-        .map(|a| a.iter().filter_map(|s| s.as_str().map(str::to_owned)).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|s| s.as_str().map(str::to_owned))
+                .collect()
+        })
         .unwrap_or_default()
 }

@@ -58,9 +58,11 @@ pub fn run(args: CheckArgs) -> anyhow::Result<Outcome> {
                 let (action, ctx) = *pair;
                 gate.decide(action, ctx)
             }
-            Parsed::Unreadable(reason) => {
-                DecisionRecord::fail_closed(&line.number.to_string(), &gate.policy().version, reason)
-            }
+            Parsed::Unreadable(reason) => DecisionRecord::fail_closed(
+                &line.number.to_string(),
+                &gate.policy().version,
+                reason,
+            ),
             Parsed::Malformed(problem) => {
                 errors += 1;
                 match args.format {
@@ -92,7 +94,11 @@ pub fn run(args: CheckArgs) -> anyhow::Result<Outcome> {
 
 /// A readable table: one row per decision, its findings and reasons indented below.
 pub fn print_table(out: &mut impl Write, records: &[DecisionRecord]) -> io::Result<()> {
-    writeln!(out, "{:<14} {:<10} {:<17} roles", "action", "decision", "tier")?;
+    writeln!(
+        out,
+        "{:<14} {:<10} {:<17} roles",
+        "action", "decision", "tier"
+    )?;
     writeln!(out, "{}", "-".repeat(72))?;
     for r in records {
         let roles: Vec<&str> = r.roles.iter().map(String::as_str).collect();
@@ -102,7 +108,11 @@ pub fn print_table(out: &mut impl Write, records: &[DecisionRecord]) -> io::Resu
             truncate(&r.id, 14),
             r.decision.as_str(),
             r.tier.as_str(),
-            if roles.is_empty() { "-".to_owned() } else { roles.join(", ") }
+            if roles.is_empty() {
+                "-".to_owned()
+            } else {
+                roles.join(", ")
+            }
         )?;
         for f in &r.findings {
             writeln!(

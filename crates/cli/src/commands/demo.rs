@@ -21,8 +21,14 @@ pub struct DemoArgs {}
 
 pub fn run(_args: DemoArgs) -> anyhow::Result<Outcome> {
     let policy = countersign_engine::Policy::default_policy().clone();
-    println!("Countersign demo: a scripted AI agent proposes {} actions.", DEMO_ACTIONS.lines().count());
-    println!("Policy `{}` version {}\n", policy.config.name, policy.version);
+    println!(
+        "Countersign demo: a scripted AI agent proposes {} actions.",
+        DEMO_ACTIONS.lines().count()
+    );
+    println!(
+        "Policy `{}` version {}\n",
+        policy.config.name, policy.version
+    );
     let mut gate = TimedGate::new(policy, std::time::Duration::from_secs(2));
     let mut records = Vec::new();
     for line in input::read_lines(DEMO_ACTIONS.as_bytes()) {
@@ -36,7 +42,8 @@ pub fn run(_args: DemoArgs) -> anyhow::Result<Outcome> {
     }
     let mut out = io::stdout().lock();
     print_table(&mut out, &records)?;
-    let count = |d: countersign_engine::Decision| records.iter().filter(|r| r.decision == d).count();
+    let count =
+        |d: countersign_engine::Decision| records.iter().filter(|r| r.decision == d).count();
     use countersign_engine::Decision::*;
     writeln!(
         out,
@@ -46,6 +53,9 @@ pub fn run(_args: DemoArgs) -> anyhow::Result<Outcome> {
         count(DraftOnly),
         count(Deny)
     )?;
-    writeln!(out, "Try: countersign check --format json < your-actions.jsonl")?;
+    writeln!(
+        out,
+        "Try: countersign check --format json < your-actions.jsonl"
+    )?;
     Ok(Outcome::Success)
 }

@@ -56,7 +56,11 @@ impl Counts {
     fn json(self) -> Value {
         let p = ratio(self.tp, self.tp + self.fp);
         let r = ratio(self.tp, self.tp + self.fn_);
-        let f1 = if p + r > 0.0 { 2.0 * p * r / (p + r) } else { 0.0 };
+        let f1 = if p + r > 0.0 {
+            2.0 * p * r / (p + r)
+        } else {
+            0.0
+        };
         json!({"tp": self.tp, "fp": self.fp, "fn": self.fn_,
                "precision": round(p), "recall": round(r), "f1": round(f1)})
     }
@@ -72,19 +76,23 @@ fn round(x: f64) -> f64 {
 
 pub fn run(args: EvalArgs) -> anyhow::Result<Outcome> {
     let policy = policy_files::load(args.policy.as_deref())?;
-    let file = File::open(&args.data).with_context(|| format!("failed to open {}", args.data.display()))?;
+    let file = File::open(&args.data)
+        .with_context(|| format!("failed to open {}", args.data.display()))?;
     let lines: Vec<input::Line> = input::read_lines(BufReader::new(file))
         .collect::<Result<_, _>>()
         .context("failed to read the data")?;
     let mut decisions_out = match &args.decisions {
-        Some(p) => Some(BufWriter::new(
-            File::create(p).with_context(|| format!("failed to create {}", p.display()))?,
-        )),
+        Some(p) => {
+            Some(BufWriter::new(File::create(p).with_context(|| {
+                format!("failed to create {}", p.display())
+            })?))
+        }
         None => None,
     };
 
     let progress = if std::io::stderr().is_terminal() {
-        let bar = ProgressBar::with_draw_target(Some(lines.len() as u64), ProgressDrawTarget::stderr());
+        let bar =
+            ProgressBar::with_draw_target(Some(lines.len() as u64), ProgressDrawTarget::stderr());
         bar.set_style(
             ProgressStyle::with_template("{bar:40} {pos}/{len} messages {per_sec} eta {eta}")
                 .unwrap_or_else(|_| ProgressStyle::default_bar()),
@@ -96,7 +104,8 @@ pub fn run(args: EvalArgs) -> anyhow::Result<Outcome> {
 
     let gate = Gate::new();
     let now = Utc::now();
-    let mut per_label: BTreeMap<Category, Counts> = LABELS.iter().map(|c| (*c, Counts::default())).collect();
+    let mut per_label: BTreeMap<Category, Counts> =
+        LABELS.iter().map(|c| (*c, Counts::default())).collect();
     // (label, gold subtopic) → (records, detected)
     let mut per_subtopic: BTreeMap<(Category, String), (usize, usize)> = BTreeMap::new();
     let (mut protected, mut escaped, mut routine, mut false_holds, mut errors) = (0, 0, 0, 0, 0);
@@ -114,7 +123,8 @@ pub fn run(args: EvalArgs) -> anyhow::Result<Outcome> {
                 continue;
             }
         };
-        let gold = gold_labels(line.value.as_ref()).with_context(|| format!("line {}", line.number))?;
+        let gold =
+            gold_labels(line.value.as_ref()).with_context(|| format!("line {}", line.number))?;
         let started = Instant::now();
         let record: DecisionRecord = gate.decide(action, ctx, &policy, now);
         decide_time += started.elapsed();
@@ -166,21 +176,39 @@ pub fn run(args: EvalArgs) -> anyhow::Result<Outcome> {
     });
 
     let mut out = std::io::stdout().lock();
-    writeln!(out, "{:<12} {:>5} {:>5} {:>5} {:>9} {:>7} {:>6}", "label", "tp", "fp", "fn", "precision", "recall", "f1")?;
+    writeln!(
+        out,
+        "{:<12} {:>5} {:>5} {:>5} {:>9} {:>7} {:>6}",
+        "label", "tp", "fp", "fn", "precision", "recall", "f1"
+    )?;
     for (c, counts) in &per_label {
         let j = counts.json();
         writeln!(
             out,
             "{:<12} {:>5} {:>5} {:>5} {:>9.3} {:>7.3} {:>6.3}",
-            c.as_str(), counts.tp, counts.fp, counts.fn_,
+            c.as_str(),
+            counts.tp,
+            counts.fp,
+            counts.fn_,
             j["precision"].as_f64().unwrap_or_default(),
             j["recall"].as_f64().unwrap_or_default(),
             j["f1"].as_f64().unwrap_or_default()
         )?;
     }
-    writeln!(out, "\n{:<30} {:>7} {:>8} {:>7}", "label/subtopic", "records", "detected", "recall")?;
+    writeln!(
+        out,
+        "\n{:<30} {:>7} {:>8} {:>7}",
+        "label/subtopic", "records", "detected", "recall"
+    )?;
     for ((label, sub), (n, hit)) in &per_subtopic {
-        writeln!(out, "{:<30} {:>7} {:>8} {:>7.3}", format!("{label}/{sub}"), n, hit, ratio(*hit, *n))?;
+        writeln!(
+            out,
+            "{:<30} {:>7} {:>8} {:>7.3}",
+            format!("{label}/{sub}"),
+            n,
+            hit,
+            ratio(*hit, *n)
+        )?;
     }
     writeln!(
         out,
@@ -195,7 +223,11 @@ pub fn run(args: EvalArgs) -> anyhow::Result<Outcome> {
     if args.format == Format::Json {
         writeln!(out, "{summary}")?;
     }
-    Ok(if errors > 0 { Outcome::Problems } else { Outcome::Success })
+    Ok(if errors > 0 {
+        Outcome::Problems
+    } else {
+        Outcome::Success
+    })
 }
 
 /// The record's labels; `[]` and `["routine"]` both mean routine.
@@ -222,7 +254,11 @@ fn gold_subtopics(value: Option<&Value>, gold: &[Category]) -> Vec<(Category, Ve
     let subs: Vec<String> = value
         .and_then(|v| v.get("subtopics"))
         .and_then(Value::as_array)
-        .map(|a| a.iter().filter_map(|s| s.as_str().map(str::to_owned)).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|s| s.as_str().map(str::to_owned))
+                .collect()
+        })
         .unwrap_or_default();
     let mut out: Vec<(Category, Vec<String>)> = Vec::new();
     for label in gold {
@@ -231,11 +267,21 @@ fn gold_subtopics(value: Option<&Value>, gold: &[Category]) -> Vec<(Category, Ve
             .filter(|s| {
                 countersign_engine::detect::known_subtopic(*label, s)
                     || (*label == Category::Sensitive
-                        && !gold.iter().any(|g| *g != Category::Sensitive && countersign_engine::detect::known_subtopic(*g, s)))
+                        && !gold.iter().any(|g| {
+                            *g != Category::Sensitive
+                                && countersign_engine::detect::known_subtopic(*g, s)
+                        }))
             })
             .cloned()
             .collect();
-        out.push((*label, if own.is_empty() { vec!["(none)".to_owned()] } else { own }));
+        out.push((
+            *label,
+            if own.is_empty() {
+                vec!["(none)".to_owned()]
+            } else {
+                own
+            },
+        ));
     }
     out
 }

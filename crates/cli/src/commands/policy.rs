@@ -93,11 +93,19 @@ fn validate(args: ValidateArgs) -> anyhow::Result<Outcome> {
     let mut out = std::io::stdout().lock();
     match (result, args.format) {
         (Ok(policy), Format::Human) => {
-            writeln!(out, "policy `{}` is valid (version {})", policy.config.name, policy.version)?;
+            writeln!(
+                out,
+                "policy `{}` is valid (version {})",
+                policy.config.name, policy.version
+            )?;
             Ok(Outcome::Success)
         }
         (Ok(policy), Format::Json) => {
-            writeln!(out, "{}", serde_json::json!({"valid": true, "version": policy.version, "problems": []}))?;
+            writeln!(
+                out,
+                "{}",
+                serde_json::json!({"valid": true, "version": policy.version, "problems": []})
+            )?;
             Ok(Outcome::Success)
         }
         (Err(problems), Format::Human) => {
@@ -108,38 +116,35 @@ fn validate(args: ValidateArgs) -> anyhow::Result<Outcome> {
             Ok(Outcome::Problems)
         }
         (Err(problems), Format::Json) => {
-            writeln!(out, "{}", serde_json::json!({"valid": false, "problems": problems}))?;
+            writeln!(
+                out,
+                "{}",
+                serde_json::json!({"valid": false, "problems": problems})
+            )?;
             Ok(Outcome::Problems)
         }
     }
 }
 
-/// One test case.
+/// One test case: either `input` (an action, an action with context, or a bare message, as
+/// `check` reads them) with an expected decision, or a Cedar question (`principal`, `verb`,
+/// `proposal`) with the expected answer.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Case {
     name: String,
-    #[serde(flatten)]
-    kind: CaseKind,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(untagged)]
-enum CaseKind {
-    Decide {
-        /// An action, an action with context, or a bare message, as `check` reads them.
-        input: Value,
-        /// Decision time (quiet hours depend on it); default 2026-01-07T15:00:00Z (a Wednesday).
-        #[serde(default)]
-        now: Option<DateTime<Utc>>,
-        expect: ExpectDecision,
-    },
-    Authorize {
-        principal: CasePrincipal,
-        verb: String,
-        proposal: CaseProposal,
-        expect: ExpectAuthorization,
-    },
+    #[serde(default)]
+    input: Option<Value>,
+    /// Decision time (quiet hours depend on it); default 2026-01-07T15:00:00Z (a Wednesday).
+    #[serde(default)]
+    now: Option<DateTime<Utc>>,
+    #[serde(default)]
+    principal: Option<CasePrincipal>,
+    #[serde(default)]
+    verb: Option<String>,
+    #[serde(default)]
+    proposal: Option<CaseProposal>,
+    expect: Value,
 }
 
 #[derive(Debug, Deserialize)]
@@ -159,8 +164,17 @@ struct ExpectDecision {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, tag = "type", rename_all = "snake_case")]
 enum CasePrincipal {
-    Tool { name: String, #[serde(default)] kinds: BTreeSet<String>, #[serde(default = "yes")] registered: bool },
-    Reviewer { name: String, roles: BTreeSet<String> },
+    Tool {
+        name: String,
+        #[serde(default)]
+        kinds: BTreeSet<String>,
+        #[serde(default = "yes")]
+        registered: bool,
+    },
+    Reviewer {
+        name: String,
+        roles: BTreeSet<String>,
+    },
 }
 
 fn yes() -> bool {
@@ -206,9 +220,16 @@ fn test(args: TestArgs) -> anyhow::Result<Outcome> {
     let gate = Gate::new();
     let mut results = Vec::new();
     for file in &files {
-        let text = fs::read_to_string(file).with_context(|| format!("failed to read {}", file.display()))?;
+        let text = fs::read_to_string(file)
+            .with_context(|| format!("failed to read {}", file.display()))?;
         let cases: Vec<Case> = serde_json::from_str(&text).map_err(|e| {
-            anyhow::anyhow!("{}:{}:{}: {}", file.display(), e.line(), e.column(), e.to_string().split(" at line ").next().unwrap_or_default())
+            anyhow::anyhow!(
+                "{}:{}:{}: {}",
+                file.display(),
+                e.line(),
+                e.column(),
+                e.to_string().split(" at line ").next().unwrap_or_default()
+            )
         })?;
         for case in cases {
             let file_name = file.display().to_string();
@@ -224,20 +245,34 @@ fn test(args: TestArgs) -> anyhow::Result<Outcome> {
             }
         }
         Format::Human => {
-            writeln!(out, "{:<6} {:<58} {}", "result", "case", "expected → got")?;
+            writeln!(out, "{:<6} {:<58} expected → got", "result", "case")?;
             for r in &results {
                 writeln!(
                     out,
                     "{:<6} {:<58} {}",
                     if r.passed { "pass" } else { "FAIL" },
                     r.name,
-                    if r.passed { r.expected.clone() } else { format!("{} → {}", r.expected, r.got) }
+                    if r.passed {
+                        r.expected.clone()
+                    } else {
+                        format!("{} → {}", r.expected, r.got)
+                    }
                 )?;
             }
-            writeln!(out, "\n{} passed, {} failed (policy {})", results.len() - failed, failed, policy.version)?;
+            writeln!(
+                out,
+                "\n{} passed, {} failed (policy {})",
+                results.len() - failed,
+                failed,
+                policy.version
+            )?;
         }
     }
-    Ok(if failed > 0 { Outcome::Problems } else { Outcome::Success })
+    Ok(if failed > 0 {
+        Outcome::Problems
+    } else {
+        Outcome::Success
+    })
 }
 
 fn case_files(path: &Path) -> anyhow::Result<Vec<PathBuf>> {
@@ -250,86 +285,153 @@ fn case_files(path: &Path) -> anyhow::Result<Vec<PathBuf>> {
         .filter(|p| p.extension().is_some_and(|x| x == "json"))
         .collect();
     files.sort();
-    anyhow::ensure!(!files.is_empty(), "no *.json case files in {}", path.display());
+    anyhow::ensure!(
+        !files.is_empty(),
+        "no *.json case files in {}",
+        path.display()
+    );
     Ok(files)
 }
 
 fn run_case(gate: &Gate, policy: &Policy, file: &str, case: Case) -> CaseResult {
-    let (passed, expected, got) = match case.kind {
-        CaseKind::Decide { input, now, expect } => match input::to_action(0, &input) {
-            Err(e) => (false, expect.decision.to_string(), format!("input error: {e}")),
-            Ok((action, ctx)) => {
-                let now = now.unwrap_or_else(default_now);
-                let record = gate.decide(&action, &ctx, policy, now);
-                let mut problems = Vec::new();
-                if record.decision != expect.decision {
-                    problems.push(format!("decision {}", record.decision));
-                }
-                if let Some(roles) = &expect.roles {
-                    if &record.roles != roles {
-                        problems.push(format!("roles {:?}", record.roles));
+    let (passed, expected, got) = match judge(gate, policy, &case) {
+        Ok(r) => r,
+        Err(problem) => (false, "a valid case".to_owned(), problem),
+    };
+    CaseResult {
+        file: file.to_owned(),
+        name: case.name,
+        passed,
+        expected,
+        got,
+    }
+}
+
+fn judge(gate: &Gate, policy: &Policy, case: &Case) -> Result<(bool, String, String), String> {
+    let bad = |e: serde_json::Error| {
+        format!(
+            "expect: {}",
+            e.to_string().split(" at line ").next().unwrap_or_default()
+        )
+    };
+    Ok(
+        match (&case.input, &case.principal, &case.verb, &case.proposal) {
+            (Some(input), None, None, None) => {
+                let expect: ExpectDecision =
+                    serde_json::from_value(case.expect.clone()).map_err(bad)?;
+                let now = case.now;
+                match input::to_action(0, input) {
+                    Err(e) => (
+                        false,
+                        expect.decision.to_string(),
+                        format!("input error: {e}"),
+                    ),
+                    Ok((action, ctx)) => {
+                        let now = now.unwrap_or_else(default_now);
+                        let record = gate.decide(&action, &ctx, policy, now);
+                        let mut problems = Vec::new();
+                        if record.decision != expect.decision {
+                            problems.push(format!("decision {}", record.decision));
+                        }
+                        if let Some(roles) = &expect.roles
+                            && &record.roles != roles
+                        {
+                            problems.push(format!("roles {:?}", record.roles));
+                        }
+                        for want in &expect.reasons_include {
+                            if !record.reasons.iter().any(|r| r.contains(want.as_str())) {
+                                problems.push(format!(
+                                    "no reason containing {want:?} in {:?}",
+                                    record.reasons
+                                ));
+                            }
+                        }
+                        for want in &expect.findings_include {
+                            let hit = record.findings.iter().any(|f| {
+                                *want == f.category.as_str()
+                                    || *want == format!("{}/{}", f.category, f.subtopic)
+                            });
+                            if !hit {
+                                problems.push(format!("no finding {want}"));
+                            }
+                        }
+                        let expected = match &expect.roles {
+                            Some(r) if !r.is_empty() => format!(
+                                "{} ({})",
+                                expect.decision,
+                                r.iter().cloned().collect::<Vec<_>>().join(", ")
+                            ),
+                            _ => expect.decision.to_string(),
+                        };
+                        (problems.is_empty(), expected, problems.join("; "))
                     }
                 }
-                for want in &expect.reasons_include {
-                    if !record.reasons.iter().any(|r| r.contains(want.as_str())) {
-                        problems.push(format!("no reason containing {want:?} in {:?}", record.reasons));
-                    }
-                }
-                for want in &expect.findings_include {
-                    let hit = record.findings.iter().any(|f| {
-                        *want == f.category.as_str() || *want == format!("{}/{}", f.category, f.subtopic)
-                    });
-                    if !hit {
-                        problems.push(format!("no finding {want}"));
-                    }
-                }
-                let expected = match &expect.roles {
-                    Some(r) if !r.is_empty() => format!("{} ({})", expect.decision, r.iter().cloned().collect::<Vec<_>>().join(", ")),
-                    _ => expect.decision.to_string(),
+            }
+            (None, Some(principal), Some(verb), Some(proposal)) => {
+                let expect: ExpectAuthorization =
+                    serde_json::from_value(case.expect.clone()).map_err(bad)?;
+                let verb = match verb.as_str() {
+                    "propose" => Some(Verb::Propose),
+                    "approve" => Some(Verb::Approve),
+                    _ => None,
                 };
-                (problems.is_empty(), expected, problems.join("; "))
+                let expected = if expect.allowed { "allow" } else { "deny" }.to_owned();
+                match verb {
+                    None => (
+                        false,
+                        expected,
+                        "verb must be `propose` or `approve`".to_owned(),
+                    ),
+                    Some(verb) => {
+                        let p = match principal {
+                            CasePrincipal::Tool {
+                                name,
+                                kinds,
+                                registered,
+                            } => Principal::Tool {
+                                name,
+                                kinds,
+                                registered: *registered,
+                            },
+                            CasePrincipal::Reviewer { name, roles } => {
+                                Principal::Reviewer { name, roles }
+                            }
+                        };
+                        let facts = ProposalFacts {
+                            id: "case",
+                            kind: &proposal.kind,
+                            tool: &proposal.tool,
+                            on_behalf_of: &proposal.on_behalf_of,
+                            protected: proposal.protected,
+                            required_roles: &proposal.required_roles,
+                        };
+                        let a = policy.authz.authorize(&p, verb, &facts);
+                        let policies_ok = expect.policies.as_ref().is_none_or(|want| {
+                            let mut want = want.clone();
+                            want.sort();
+                            want == a.policies
+                        });
+                        let got = format!(
+                            "{} by [{}]{}",
+                            if a.allowed { "allow" } else { "deny" },
+                            a.policies.join(", "),
+                            if a.errors.is_empty() {
+                                String::new()
+                            } else {
+                                format!(" errors: {}", a.errors.join("; "))
+                            }
+                        );
+                        (a.allowed == expect.allowed && policies_ok, expected, got)
+                    }
+                }
+            }
+            _ => {
+                return Err(
+                    "a case needs either `input`, or `principal`, `verb` and `proposal`".to_owned(),
+                );
             }
         },
-        CaseKind::Authorize { principal, verb, proposal, expect } => {
-            let verb = match verb.as_str() {
-                "propose" => Some(Verb::Propose),
-                "approve" => Some(Verb::Approve),
-                _ => None,
-            };
-            let expected = if expect.allowed { "allow" } else { "deny" }.to_owned();
-            match verb {
-                None => (false, expected, "verb must be `propose` or `approve`".to_owned()),
-                Some(verb) => {
-                    let p = match &principal {
-                        CasePrincipal::Tool { name, kinds, registered } => Principal::Tool { name, kinds, registered: *registered },
-                        CasePrincipal::Reviewer { name, roles } => Principal::Reviewer { name, roles },
-                    };
-                    let facts = ProposalFacts {
-                        id: "case",
-                        kind: &proposal.kind,
-                        tool: &proposal.tool,
-                        on_behalf_of: &proposal.on_behalf_of,
-                        protected: proposal.protected,
-                        required_roles: &proposal.required_roles,
-                    };
-                    let a = policy.authz.authorize(&p, verb, &facts);
-                    let policies_ok = expect.policies.as_ref().is_none_or(|want| {
-                        let mut want = want.clone();
-                        want.sort();
-                        want == a.policies
-                    });
-                    let got = format!(
-                        "{} by [{}]{}",
-                        if a.allowed { "allow" } else { "deny" },
-                        a.policies.join(", "),
-                        if a.errors.is_empty() { String::new() } else { format!(" errors: {}", a.errors.join("; ")) }
-                    );
-                    (a.allowed == expect.allowed && policies_ok, expected, got)
-                }
-            }
-        }
-    };
-    CaseResult { file: file.to_owned(), name: case.name, passed, expected, got }
+    )
 }
 
 fn default_now() -> DateTime<Utc> {

@@ -35,6 +35,10 @@ const CATEGORIES: [Category; 4] = [
 
 /// Evidence needed for a sentence to fire.
 const THRESHOLD: f32 = 1.0;
+/// A named party under an obligation: nearly enough alone, enough with any other term.
+const NAMED_PARTY: f32 = 0.8;
+/// Evidence needed over several sentences when no single sentence fires.
+const DOCUMENT_THRESHOLD: f32 = 2.4;
 /// What a claim ("we are", "yes") or a figure adds to a sentence with topic terms.
 const CLAIM_BONUS: f32 = 0.45;
 /// Replies up to this many words count as "short" for assent to a quoted ask.
@@ -87,9 +91,14 @@ impl LexiconDetector {
         for group in GROUPS {
             for (raw, cue) in group.iter() {
                 let stem = raw.ends_with('*');
-                let text = raw.trim_end_matches('*');
-                let exact = is_acronym(text).then(|| text.to_owned());
-                let key = format!("{}{}", text.to_lowercase(), if exact.is_some() { "#" } else { "" });
+                let exact_case = raw.starts_with('=');
+                let text = raw.trim_end_matches('*').trim_start_matches('=');
+                let exact = (exact_case || is_acronym(text)).then(|| text.to_owned());
+                let key = format!(
+                    "{}{}",
+                    text.to_lowercase(),
+                    if exact.is_some() { "#" } else { "" }
+                );
                 let slot = *index.entry(key).or_insert_with(|| {
                     texts.push(text.to_owned());
                     patterns.push(Pattern {
@@ -126,13 +135,19 @@ impl LexiconDetector {
                 exact: None,
             });
         }
-        #[expect(clippy::expect_used, reason = "built from the static lexicon; a unit test builds it")]
+        #[expect(
+            clippy::expect_used,
+            reason = "built from the static lexicon; a unit test builds it"
+        )]
         let automaton = AhoCorasickBuilder::new()
             .ascii_case_insensitive(true)
             .match_kind(MatchKind::LeftmostLongest)
             .build(&texts)
             .expect("the lexicon builds");
-        Self { automaton, patterns }
+        Self {
+            automaton,
+            patterns,
+        }
     }
 
     /// All cue hits in `text`, respecting word boundaries and exact-case acronyms.
@@ -145,20 +160,68 @@ impl LexiconDetector {
             if start > 0 && is_word_byte(bytes[start - 1]) && is_word_byte(bytes[start]) {
                 continue;
             }
-            if p.whole_word && end < bytes.len() && is_word_byte(bytes[end]) && is_word_byte(bytes[end - 1]) {
+            if p.whole_word
+                && end < bytes.len()
+                && is_word_byte(bytes[end])
+                && is_word_byte(bytes[end - 1])
+            {
                 continue;
             }
-            if let Some(exact) = &p.exact {
-                if &text[start..end] != exact {
+            if let Some(exact) = &p.exact
+                && &text[start..end] != exact
+            {
+                continue;
+            }
+            // "% off" reads better with its figure: "15% off".
+            let start = if bytes[start] == b'%' {
+                start
+                    - text[..start]
+                        .bytes()
+                        .rev()
+                        .take_while(|b| b.is_ascii_digit() || *b == b' ' || *b == b'.')
+                        .count()
+            } else {
+                start
+            };
+            for cue in &p.cues {
+                if *cue == Cue::Obligation {
+                    if let Some(party) = named_party_before(text, start) {
+                        out.push(Hit {
+                            start: party,
+                            end,
+                            cue: Cue::Topic(Category::Commercial, "contract_terms", NAMED_PARTY),
+                        });
+                    }
                     continue;
                 }
-            }
-            for cue in &p.cues {
-                out.push(Hit { start, end, cue: *cue });
+                out.push(Hit {
+                    start,
+                    end,
+                    cue: *cue,
+                });
             }
         }
         out
     }
+}
+
+/// The start of the word before `at` if it names a party: capitalised ("Distributor",
+/// "ACME", "Bioamber"), not a pronoun. "I shall be there" is not contract language;
+/// "Licensee shall pay" is.
+fn named_party_before(text: &str, at: usize) -> Option<usize> {
+    let before = text[..at].trim_end_matches([' ', '\t']);
+    let word_start = before
+        .rfind(|c: char| !(c.is_alphanumeric() || c == '-' || c == '\'' || c == '’'))
+        .map_or(0, |i| {
+            i + before[i..].chars().next().map_or(1, char::len_utf8)
+        });
+    let word = before[word_start..].trim_end_matches(['\'', '’', 's']);
+    let first = word.chars().next()?;
+    const PRONOUNS: [&str; 14] = [
+        "I", "We", "You", "It", "They", "He", "She", "This", "That", "There", "Which", "Who",
+        "What", "Everyone",
+    ];
+    (word.len() >= 2 && first.is_uppercase() && !PRONOUNS.contains(&word)).then_some(word_start)
 }
 
 /// Letters and digits continue a word; so do the bytes of multi-byte characters.
@@ -176,9 +239,9 @@ fn is_acronym(s: &str) -> bool {
 struct TopicEvidence {
     category: Category,
     subtopic: &'static str,
-    /// Sum of weights, each repeat counting half and never more than the best term.
-    sum: f32,
+    /// The best term's weight plus `extra`: every further term counts half, at most 0.5 in all.
     best: f32,
+    extra: f32,
     hit: Hit,
 }
 
@@ -191,62 +254,84 @@ struct SentenceEvidence {
     handoff: bool,
     acknowledge: bool,
     assent: Option<Hit>,
-    strong: bool,
 }
 
 impl SentenceEvidence {
     /// The category's score and the subtopics to report: every subtopic with a strong
     /// term, or else the best one.
     fn score(&self, category: Category) -> Option<(f32, Vec<TopicEvidence>)> {
-        let mut topics: Vec<TopicEvidence> =
-            self.topics.iter().filter(|t| t.category == category).copied().collect();
-        topics.sort_by(|a, b| b.best.total_cmp(&a.best).then(a.hit.start.cmp(&b.hit.start)));
+        let mut topics: Vec<TopicEvidence> = self
+            .topics
+            .iter()
+            .filter(|t| t.category == category)
+            .copied()
+            .collect();
+        topics.sort_by(|a, b| {
+            (b.best + b.extra)
+                .total_cmp(&(a.best + a.extra))
+                .then(a.hit.start.cmp(&b.hit.start))
+        });
         let top = *topics.first()?;
-        let rest: f32 = topics[1..].iter().map(|t| t.sum.min(top.best) * 0.5).sum();
-        let bonus = if self.claim || self.figure { CLAIM_BONUS } else { 0.0 };
-        let report: Vec<TopicEvidence> = if top.best >= terms::S {
-            topics.into_iter().filter(|t| t.best >= terms::S).collect()
+        let rest: f32 = topics[1..]
+            .iter()
+            .map(|t| t.best.min(top.best) * 0.5)
+            .sum::<f32>()
+            .min(0.5);
+        // Figures back up prices, terms and service levels; for other topics a number
+        // ("section 4", "30 days") says nothing, so only a claim counts.
+        let figure_counts =
+            category != Category::Objection || matches!(top.subtopic, "sla" | "data_residency");
+        let bonus = if self.claim || (self.figure && figure_counts) {
+            CLAIM_BONUS
         } else {
-            vec![top]
+            0.0
         };
-        Some((top.sum + rest + bonus, report))
+        let report: Vec<TopicEvidence> = topics
+            .iter()
+            .enumerate()
+            .filter(|(i, t)| *i == 0 || t.best >= terms::S)
+            .map(|(_, t)| *t)
+            .collect();
+        Some((top.best + (top.extra + rest).min(0.5) + bonus, report))
     }
 
-    /// Acknowledges or hands off, and asserts nothing about the topic.
+    /// Acknowledges or hands off, and asserts nothing about the topic: naming it ("your
+    /// security questionnaire") is fine; a claim or a figure is an answer.
     fn is_neutral(&self, handoff_in_message: bool) -> bool {
-        (self.handoff || (self.acknowledge && handoff_in_message))
-            && !self.claim
-            && !self.figure
-            && !self.strong
+        (self.handoff || (self.acknowledge && handoff_in_message)) && !self.claim && !self.figure
     }
 }
 
 fn evidence(text: &str, sentence: &Sentence, hits: &[Hit]) -> SentenceEvidence {
     let mut ev = SentenceEvidence {
-        figure: text[sentence.range.clone()].bytes().any(|b| b.is_ascii_digit()),
+        figure: text[sentence.range.clone()]
+            .bytes()
+            .any(|b| b.is_ascii_digit()),
         ..SentenceEvidence::default()
     };
     for hit in hits {
         match hit.cue {
             Cue::Topic(category, subtopic, w) => {
-                ev.strong |= w >= terms::S;
                 match ev
                     .topics
                     .iter_mut()
                     .find(|t| t.category == category && t.subtopic == subtopic)
                 {
                     Some(t) => {
-                        t.sum += w.min(t.best) * 0.5;
                         if w > t.best {
+                            t.extra += t.best * 0.5;
                             t.best = w;
                             t.hit = *hit;
+                        } else {
+                            t.extra += w * 0.5;
                         }
+                        t.extra = t.extra.min(0.5);
                     }
                     None => ev.topics.push(TopicEvidence {
                         category,
                         subtopic,
-                        sum: w,
                         best: w,
+                        extra: 0.0,
                         hit: *hit,
                     }),
                 }
@@ -255,7 +340,7 @@ fn evidence(text: &str, sentence: &Sentence, hits: &[Hit]) -> SentenceEvidence {
             Cue::Handoff => ev.handoff = true,
             Cue::Acknowledge => ev.acknowledge = true,
             Cue::Assent => ev.assent = ev.assent.or(Some(*hit)),
-            Cue::Neutral => {}
+            Cue::Neutral | Cue::Obligation => {}
         }
     }
     ev
@@ -318,24 +403,63 @@ impl Detector for LexiconDetector {
                 continue;
             }
             for cat in CATEGORIES {
-                if let Some((score, report)) = ev.score(cat) {
-                    if score >= THRESHOLD {
-                        own_fired.push(cat);
-                        for t in report {
-                            out.push(finding(doc, cat, t.subtopic, t.hit, score, "term"));
-                        }
+                if let Some((score, report)) = ev.score(cat)
+                    && score >= THRESHOLD
+                {
+                    own_fired.push(cat);
+                    for t in report {
+                        out.push(finding(doc, cat, t.subtopic, t.hit, score, "term"));
                     }
                 }
             }
         }
 
+        // A long answer can spread its evidence over several sentences, none enough alone.
+        for cat in CATEGORIES {
+            if own_fired.contains(&cat) {
+                continue;
+            }
+            let mut total = 0.0;
+            let mut sentences = 0;
+            let mut best: Option<(f32, TopicEvidence)> = None;
+            for (s, ev) in doc.sentences.iter().zip(&per_sentence) {
+                if s.segment != super::Segment::Own || ev.is_neutral(handoff_in_message) {
+                    continue;
+                }
+                if let Some((score, report)) = ev.score(cat) {
+                    total += score;
+                    sentences += 1;
+                    if let Some(top) = report.first()
+                        && best.is_none_or(|(b, _)| top.best > b)
+                    {
+                        best = Some((top.best, *top));
+                    }
+                }
+            }
+            if let Some((weight, top)) = best
+                && sentences >= 2
+                && total >= DOCUMENT_THRESHOLD
+                && weight >= terms::M
+            {
+                own_fired.push(cat);
+                out.push(finding(
+                    doc,
+                    cat,
+                    top.subtopic,
+                    top.hit,
+                    total - DOCUMENT_THRESHOLD + THRESHOLD,
+                    "document",
+                ));
+            }
+        }
+
         // Implied acceptance: a short own reply that assents to a protected ask in the quote.
         if doc.has_quote() && doc.own_word_count() <= SHORT_REPLY_WORDS {
-            let assent = doc
-                .sentences
-                .iter()
-                .zip(&per_sentence)
-                .find_map(|(s, ev)| (s.segment == super::Segment::Own).then_some(ev.assent).flatten());
+            let assent = doc.sentences.iter().zip(&per_sentence).find_map(|(s, ev)| {
+                (s.segment == super::Segment::Own)
+                    .then_some(ev.assent)
+                    .flatten()
+            });
             if let Some(assent) = assent {
                 for cat in [Category::Objection, Category::Commercial] {
                     if own_fired.contains(&cat) {
@@ -373,7 +497,14 @@ impl Detector for LexiconDetector {
     }
 }
 
-fn finding(doc: &Document<'_>, cat: Category, sub: &str, hit: Hit, score: f32, how: &str) -> Finding {
+fn finding(
+    doc: &Document<'_>,
+    cat: Category,
+    sub: &str,
+    hit: Hit,
+    score: f32,
+    how: &str,
+) -> Finding {
     Finding {
         category: cat,
         subtopic: sub.to_owned(),
@@ -393,13 +524,20 @@ mod tests {
     fn run(text: &str) -> Vec<Finding> {
         let mut out = Vec::new();
         LexiconDetector::new()
-            .detect(&Document::new("body", text, None), &Signals::default(), &mut out)
+            .detect(
+                &Document::new("body", text, None),
+                &Signals::default(),
+                &mut out,
+            )
             .unwrap();
         out
     }
 
     fn cats(text: &str) -> Vec<(Category, String)> {
-        let mut v: Vec<_> = run(text).into_iter().map(|f| (f.category, f.subtopic)).collect();
+        let mut v: Vec<_> = run(text)
+            .into_iter()
+            .map(|f| (f.category, f.subtopic))
+            .collect();
         v.dedup();
         v
     }
@@ -422,18 +560,34 @@ mod tests {
 
     #[test]
     fn plain_discount_offer_is_commercial() {
-        fires("Hi Dana, we can do 15% off if you sign by Friday.", Category::Commercial, "discount");
+        fires(
+            "Hi Dana, we can do 15% off if you sign by Friday.",
+            Category::Commercial,
+            "discount",
+        );
     }
 
     #[test]
     fn negated_discount_is_still_pricing_talk() {
-        fires("Unfortunately no discount is possible at this stage.", Category::Commercial, "discount");
+        fires(
+            "Unfortunately no discount is possible at this stage.",
+            Category::Commercial,
+            "discount",
+        );
     }
 
     #[test]
     fn security_claim_is_an_objection_answer() {
-        fires("Yes, all customer data is encrypted at rest with AES-256.", Category::Objection, "security");
-        fires("We are SOC 2 Type II certified and can share the report.", Category::Objection, "security");
+        fires(
+            "Yes, all customer data is encrypted at rest with AES-256.",
+            Category::Objection,
+            "security",
+        );
+        fires(
+            "We are SOC 2 Type II certified and can share the report.",
+            Category::Objection,
+            "security",
+        );
     }
 
     #[test]
@@ -443,7 +597,9 @@ mod tests {
 
     #[test]
     fn handing_off_to_a_named_human_is_routine() {
-        silent("Thanks for raising the security questions. Our security lead, Priya, will get back to you on the questionnaire.");
+        silent(
+            "Thanks for raising the security questions. Our security lead, Priya, will get back to you on the questionnaire.",
+        );
         silent("Good question on SSO; I'm looping in our solutions engineer who will answer.");
     }
 
@@ -458,19 +614,55 @@ mod tests {
 
     #[test]
     fn payment_terms_in_each_language() {
-        fires("We can agree to Net 60 on this order.", Category::Commercial, "payment_terms");
-        fires("Ein Zahlungsziel von 60 Tagen ist für uns in Ordnung.", Category::Commercial, "payment_terms");
-        fires("Les conditions de paiement à 60 jours nous conviennent.", Category::Commercial, "payment_terms");
-        fires("Podemos aceptar un plazo de pago de 60 días.", Category::Commercial, "payment_terms");
-        fires("Een betalingstermijn van 60 dagen is akkoord.", Category::Commercial, "payment_terms");
+        fires(
+            "We can agree to Net 60 on this order.",
+            Category::Commercial,
+            "payment_terms",
+        );
+        fires(
+            "Ein Zahlungsziel von 60 Tagen ist für uns in Ordnung.",
+            Category::Commercial,
+            "payment_terms",
+        );
+        fires(
+            "Les conditions de paiement à 60 jours nous conviennent.",
+            Category::Commercial,
+            "payment_terms",
+        );
+        fires(
+            "Podemos aceptar un plazo de pago de 60 días.",
+            Category::Commercial,
+            "payment_terms",
+        );
+        fires(
+            "Een betalingstermijn van 60 dagen is akkoord.",
+            Category::Commercial,
+            "payment_terms",
+        );
     }
 
     #[test]
     fn discounts_in_each_language() {
-        fires("Wir können Ihnen 10 % Rabatt anbieten.", Category::Commercial, "discount");
-        fires("Nous pouvons vous accorder une remise de 10 %.", Category::Commercial, "discount");
-        fires("Le ofrecemos un descuento del 10 %.", Category::Commercial, "discount");
-        fires("We kunnen 10% korting geven.", Category::Commercial, "discount");
+        fires(
+            "Wir können Ihnen 10 % Rabatt anbieten.",
+            Category::Commercial,
+            "discount",
+        );
+        fires(
+            "Nous pouvons vous accorder une remise de 10 %.",
+            Category::Commercial,
+            "discount",
+        );
+        fires(
+            "Le ofrecemos un descuento del 10 %.",
+            Category::Commercial,
+            "discount",
+        );
+        fires(
+            "We kunnen 10% korting geven.",
+            Category::Commercial,
+            "discount",
+        );
     }
 
     #[test]
@@ -497,7 +689,10 @@ mod tests {
     fn short_assent_takes_the_quoted_category() {
         let text = "Works for us.\n\nOn Mon, Nov 2, 2026 Dana <d@acme.example> wrote:\n> Can we move to Net 60 payment terms?\n";
         let got = run(text);
-        let f = got.iter().find(|f| f.category == Category::Commercial).expect("assent finding");
+        let f = got
+            .iter()
+            .find(|f| f.category == Category::Commercial)
+            .expect("assent finding");
         assert_eq!(f.rule, "commercial.payment_terms.assent");
         assert_eq!(&text[f.start..f.end], "Works for us");
     }
@@ -512,19 +707,31 @@ mod tests {
 
     #[test]
     fn guarantee_is_a_commitment() {
-        fires("We guarantee you will be live by March 1.", Category::Commitment, "guarantee");
+        fires(
+            "We guarantee you will be live by March 1.",
+            Category::Commitment,
+            "guarantee",
+        );
     }
 
     #[test]
     fn manufactured_urgency_is_pressure() {
-        fires("Last chance: this offer expires today, sign now!", Category::Pressure, "urgency");
+        fires(
+            "Last chance: this offer expires today, sign now!",
+            Category::Pressure,
+            "urgency",
+        );
     }
 
     #[test]
     fn spans_are_inside_the_text_on_char_boundaries() {
         let text = "Ünser Preis: 10 € pro Nutzer — Rabatt möglich. 日本語のテキスト discount";
         for f in run(text) {
-            assert!(f.end <= text.len() && text.is_char_boundary(f.start) && text.is_char_boundary(f.end));
+            assert!(
+                f.end <= text.len()
+                    && text.is_char_boundary(f.start)
+                    && text.is_char_boundary(f.end)
+            );
         }
     }
 }

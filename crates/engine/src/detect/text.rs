@@ -56,7 +56,9 @@ impl<'a> Document<'a> {
 
     /// Quoted inbound sentences.
     pub fn quoted(&self) -> impl Iterator<Item = &Sentence> {
-        self.sentences.iter().filter(|s| s.segment == Segment::Quoted)
+        self.sentences
+            .iter()
+            .filter(|s| s.segment == Segment::Quoted)
     }
 
     /// Whether byte `offset` lies in quoted inbound text.
@@ -125,7 +127,9 @@ fn line_origins(text: &str, inbound: Option<&str>) -> Vec<Line> {
                 continue;
             }
         }
-        let next = lines.get(i + 1).map_or("", |l| text[l.range.clone()].trim());
+        let next = lines
+            .get(i + 1)
+            .map_or("", |l| text[l.range.clone()].trim());
         if is_quote_header(line, next) {
             lines[i].segment = Segment::Quoted;
             in_block = true;
@@ -166,9 +170,16 @@ fn is_quote_header(line: &str, next: &str) -> bool {
     let starts = |p: &str| lower.starts_with(p);
     let ends_wrote = |l: &str| {
         let l = l.trim_end_matches([':', ' ']);
-        ["wrote", "schrieb", "a écrit", "escribió", "schreef", "ha escrito"]
-            .iter()
-            .any(|w| l.ends_with(w))
+        [
+            "wrote",
+            "schrieb",
+            "a écrit",
+            "escribió",
+            "schreef",
+            "ha escrito",
+        ]
+        .iter()
+        .any(|w| l.ends_with(w))
     };
     if (starts("on ") || starts("am ") || starts("le ") || starts("el ") || starts("op "))
         && lower.ends_with(':')
@@ -204,11 +215,24 @@ fn is_quote_header(line: &str, next: &str) -> bool {
         return true;
     }
     // Outlook: a "From:" header followed by "Sent:"/"Date:".
-    if ["from:", "von:", "de :", "de:", "van:"].iter().any(|p| starts(p)) {
+    if ["from:", "von:", "de :", "de:", "van:"]
+        .iter()
+        .any(|p| starts(p))
+    {
         let next = next.to_lowercase();
-        return ["sent:", "date:", "gesendet:", "datum:", "envoyé :", "envoyé:", "enviado:", "verzonden:", "to:"]
-            .iter()
-            .any(|p| next.starts_with(p));
+        return [
+            "sent:",
+            "date:",
+            "gesendet:",
+            "datum:",
+            "envoyé :",
+            "envoyé:",
+            "enviado:",
+            "verzonden:",
+            "to:",
+        ]
+        .iter()
+        .any(|p| next.starts_with(p));
     }
     false
 }
@@ -292,17 +316,57 @@ fn is_abbreviation(text: &str, start: usize, dot: usize) -> bool {
         || lower.contains('.')
         || matches!(
             lower.as_str(),
-            "inc" | "ltd" | "co" | "corp" | "no" | "sec" | "vs" | "mr" | "mrs" | "ms" | "dr" | "etc" | "approx" | "art" | "abs" | "bzw" | "ca" | "ggf" | "usw" | "z.b" | "st"
+            "inc"
+                | "ltd"
+                | "co"
+                | "corp"
+                | "no"
+                | "sec"
+                | "vs"
+                | "mr"
+                | "mrs"
+                | "ms"
+                | "dr"
+                | "etc"
+                | "approx"
+                | "art"
+                | "abs"
+                | "bzw"
+                | "ca"
+                | "ggf"
+                | "usw"
+                | "z.b"
+                | "st"
         )
 }
 
 /// Where the sender's signature starts: after a `-- ` line or a closing line near the end.
 fn find_signature(text: &str, lines: &[Line]) -> usize {
     const CLOSINGS: [&str; 24] = [
-        "best", "best regards", "regards", "kind regards", "warm regards", "thanks", "thank you",
-        "many thanks", "cheers", "sincerely", "all the best", "talk soon", "mit freundlichen grüßen",
-        "viele grüße", "beste grüße", "freundliche grüße", "cordialement", "bien cordialement",
-        "bien à vous", "saludos", "un saludo", "atentamente", "met vriendelijke groet", "groeten",
+        "best",
+        "best regards",
+        "regards",
+        "kind regards",
+        "warm regards",
+        "thanks",
+        "thank you",
+        "many thanks",
+        "cheers",
+        "sincerely",
+        "all the best",
+        "talk soon",
+        "mit freundlichen grüßen",
+        "viele grüße",
+        "beste grüße",
+        "freundliche grüße",
+        "cordialement",
+        "bien cordialement",
+        "bien à vous",
+        "saludos",
+        "un saludo",
+        "atentamente",
+        "met vriendelijke groet",
+        "groeten",
     ];
     let own: Vec<&Line> = lines.iter().filter(|l| l.segment == Segment::Own).collect();
     let tail = own.len().saturating_sub(12);
@@ -355,7 +419,11 @@ mod tests {
         let inbound = "Hi, can you send the onboarding plan?";
         let doc = Document::new("body", text, Some(inbound));
         assert!(own_text(&doc).contains("30% off"));
-        let real = Document::new("body", text, Some("We can offer 30% off if you sign today."));
+        let real = Document::new(
+            "body",
+            text,
+            Some("We can offer 30% off if you sign today."),
+        );
         assert!(!own_text(&real).contains("30% off"));
     }
 
@@ -363,10 +431,18 @@ mod tests {
     fn wrapped_lines_join_into_one_sentence() {
         let text = "We can offer a discount if you\nsign the order form by Friday.\n- item one\n- item two";
         let doc = Document::new("body", text, None);
-        let sentences: Vec<&str> = doc.sentences.iter().map(|s| &text[s.range.clone()]).collect();
+        let sentences: Vec<&str> = doc
+            .sentences
+            .iter()
+            .map(|s| &text[s.range.clone()])
+            .collect();
         assert_eq!(
             sentences,
-            ["We can offer a discount if you\nsign the order form by Friday.", "- item one", "- item two"]
+            [
+                "We can offer a discount if you\nsign the order form by Friday.",
+                "- item one",
+                "- item two"
+            ]
         );
     }
 

@@ -8,8 +8,8 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use std::str::FromStr;
 
 use cedar_policy::{
-    Authorizer, Context, Entities, Entity, EntityId, EntityTypeName, EntityUid, PolicySet,
-    Request, RestrictedExpression, Schema, ValidationMode, Validator,
+    Authorizer, Context, Entities, Entity, EntityId, EntityTypeName, EntityUid, PolicySet, Request,
+    RestrictedExpression, Schema, ValidationMode, Validator,
 };
 use miette::Diagnostic;
 
@@ -161,13 +161,22 @@ impl Authz {
             "Countersign::Proposal",
             proposal.id,
             [
-                ("kind", RestrictedExpression::new_string(proposal.kind.to_owned())),
-                ("tool", RestrictedExpression::new_string(proposal.tool.to_owned())),
+                (
+                    "kind",
+                    RestrictedExpression::new_string(proposal.kind.to_owned()),
+                ),
+                (
+                    "tool",
+                    RestrictedExpression::new_string(proposal.tool.to_owned()),
+                ),
                 (
                     "on_behalf_of",
                     RestrictedExpression::new_string(proposal.on_behalf_of.to_owned()),
                 ),
-                ("protected", RestrictedExpression::new_bool(proposal.protected)),
+                (
+                    "protected",
+                    RestrictedExpression::new_bool(proposal.protected),
+                ),
                 ("required_roles", string_set(proposal.required_roles.iter())),
             ],
         )?;

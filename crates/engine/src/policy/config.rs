@@ -220,7 +220,10 @@ impl PolicyConfig {
             if crate::action::ActionKind::parse(kind.get_ref()).is_err() {
                 problem(
                     kind.span().start,
-                    format!("`{}` is not an action kind (expected e.g. `email.send`)", kind.get_ref()),
+                    format!(
+                        "`{}` is not an action kind (expected e.g. `email.send`)",
+                        kind.get_ref()
+                    ),
                 );
             }
             tiers.insert(kind.into_inner(), tier);
@@ -229,7 +232,13 @@ impl PolicyConfig {
         let mut crm_fields = BTreeMap::new();
         for (field, rule) in raw.crm_fields {
             let roles = check_roles(&rule.roles, &mut problem);
-            crm_fields.insert(field, Rule { tier: rule.tier, roles });
+            crm_fields.insert(
+                field,
+                Rule {
+                    tier: rule.tier,
+                    roles,
+                },
+            );
         }
 
         let mut categories = BTreeMap::new();
@@ -248,7 +257,10 @@ impl PolicyConfig {
             if rule.tier > crate::tier::Tier::AutomationSafe && rule.roles.is_empty() {
                 problem(
                     name.span().start,
-                    format!("category `{}` raises the tier but names no `roles`", name.get_ref()),
+                    format!(
+                        "category `{}` raises the tier but names no `roles`",
+                        name.get_ref()
+                    ),
                 );
             }
             let roles = check_roles(&rule.roles, &mut problem);
@@ -260,11 +272,21 @@ impl PolicyConfig {
                 }
                 subtopics.insert(sub, check_roles(&list, &mut problem));
             }
-            categories.insert(category, CategoryRule { tier: rule.tier, roles, subtopics });
+            categories.insert(
+                category,
+                CategoryRule {
+                    tier: rule.tier,
+                    roles,
+                    subtopics,
+                },
+            );
         }
         for category in Category::ALL {
             if !categories.contains_key(&category) {
-                problem(0, format!("`[categories.{category}]` is missing: every category needs a rule"));
+                problem(
+                    0,
+                    format!("`[categories.{category}]` is missing: every category needs a rule"),
+                );
             }
         }
 
@@ -283,18 +305,28 @@ impl PolicyConfig {
             };
             data_classes.insert(
                 class,
-                DataClass { subtopics: dc.subtopics.into_iter().collect(), on_violation },
+                DataClass {
+                    subtopics: dc.subtopics.into_iter().collect(),
+                    on_violation,
+                },
             );
         }
 
         let quiet_hours = raw.guards.quiet_hours.map(|q| {
             let mut time = |s: &Spanned<String>| {
                 NaiveTime::parse_from_str(s.get_ref(), "%H:%M").unwrap_or_else(|_| {
-                    problem(s.span().start, format!("`{}` is not a time like `20:00`", s.get_ref()));
+                    problem(
+                        s.span().start,
+                        format!("`{}` is not a time like `20:00`", s.get_ref()),
+                    );
                     NaiveTime::MIN
                 })
             };
-            QuietHours { start: time(&q.start), end: time(&q.end), weekends: q.weekends }
+            QuietHours {
+                start: time(&q.start),
+                end: time(&q.end),
+                weekends: q.weekends,
+            }
         });
 
         if !problems.is_empty() {

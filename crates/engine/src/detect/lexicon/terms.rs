@@ -4,7 +4,9 @@
 //! Written from how sellers, buyers and contracts talk, never from evaluation data.
 //! Conventions: lowercase patterns match any ASCII case; a pattern written in capitals
 //! (`SLA`, `API`) matches only in capitals so that `api` inside prose or `avg` (average)
-//! do not fire; a trailing `*` makes a stem (`indemnif*` matches indemnify, indemnification).
+//! do not fire; a leading `=` also asks for the exact case (`=Territory`, a contract's defined
+//! term, but not "territory" in prose); a trailing `*` makes a stem (`indemnif*` matches
+//! indemnify, indemnification).
 
 use crate::finding::Category::{self, *};
 
@@ -30,6 +32,9 @@ pub enum Cue {
     Acknowledge,
     /// Short assent to what the buyer asked: "works for us", "agreed".
     Assent,
+    /// A modal of obligation ("shall", "agrees", "may not"): contract language when its
+    /// subject is a named party ("Distributor shall", "ACME agrees").
+    Obligation,
 }
 
 macro_rules! topic {
@@ -66,7 +71,8 @@ pub const GROUPS: &[Group] = &[
         "2FA", "two-factor", "two factor", "two-step login", "multi-factor", "multifactor",
         "single sign-on", "SSO", "SAML", "access control*", "role-based access", "RBAC",
         "least privilege", "audit log*", "event log*", "vulnerabilit*", "malware", "firewall*",
-        "intrusion", "hashed", "hashing", "hash function", "salted", "master password",
+        "intrusion", "malicious", "compromised", "tamper*", "HSTS", "plaintext", "plain text",
+        "sensitive data", "biometric*", "VPN", "PCI", "open source", "open-source", "hashed", "hashing", "hash function", "salted", "master password",
         "key management", "KMS", "HSM", "zero trust", "secure enclave", "security team",
         "security posture", "security controls", "security program", "secrets manager",
         "password manager", "vault", "vaults", "breach notification", "incident response",
@@ -76,30 +82,30 @@ pub const GROUPS: &[Group] = &[
         "beveiliging", "beveiligd*", "toegangsbeheer"),
     topic!(Objection, "security", W;
         "security", "secure", "securely", "protected", "protect", "attack*", "hacker*",
-        "authenticat*", "password*", "credential*", "permission*", "Sicherheit", "sicher",
+        "authenticat*", "password*", "credential*", "permission*", "access to", "integrity",
+        "attacker*", "certificate*", "source code", "codebase", "protective", "Sicherheit", "sicher",
         "sécurité", "seguridad", "seguro", "veiligheid", "veilig"),
     // ---- objection: compliance ----------------------------------------------------------
     topic!(Objection, "compliance", S;
         "GDPR", "CCPA", "CPRA", "HIPAA", "FedRAMP", "PCI DSS", "PCI-DSS", "DSGVO", "RGPD",
-        "LGPD", "PIPEDA", "data processing agreement", "data processing addendum",
+        "LGPD", "PIPEDA", "Data Privacy Framework", "DPF", "PCI-Compliant", "PCI compliant", "data processing agreement", "data processing addendum",
         "data protection agreement", "data protection addendum", "DPA", "subprocessor*",
         "sub-processor*", "data subject*", "data protection officer", "business associate agreement",
         "BAA", "HITRUST", "NIST 800-53", "CSA STAR", "TISAX", "C5", "Auftragsverarbeitung*",
         "AVV", "sous-traitant ultérieur", "sous-traitants ultérieurs", "subencargado*",
         "verwerkersovereenkomst", "subverwerker*"),
     topic!(Objection, "compliance", M;
-        "compliance", "compliant", "noncompliance", "non-compliance", "certified", "certification*",
+        "compliance", "compliant", "certified", "certification*",
         "attestation*", "audit report*", "third-party audit*", "independent audit*", "personal data",
         "personal information", "personally identifiable", "PII", "PHI", "data protection",
         "privacy policy", "privacy statement", "privacy shield", "data retention", "retention period*",
         "retain your data", "delete your data", "deletion request*", "right to erasure",
-        "right to be forgotten", "data controller", "data processor", "regulator*", "regulatory",
-        "Datenschutz", "personenbezogene Daten", "zertifiziert", "Zertifizierung*",
+        "right to be forgotten", "data controller", "data processor", "Datenschutz", "personenbezogene Daten", "zertifiziert", "Zertifizierung*",
         "protection des données", "données personnelles", "données à caractère personnel",
         "conformité", "certifié*", "protección de datos", "datos personales", "cumplimiento",
         "certificad*", "gegevensbescherming", "persoonsgegevens", "gecertificeerd*", "naleving"),
     topic!(Objection, "compliance", W;
-        "privacy", "regulation*", "audit", "audits", "audited", "Datenschutzerklärung",
+        "privacy", "regulation*", "regulator*", "regulatory", "audit", "audits", "audited", "Datenschutzerklärung",
         "confidentialité", "privacidad", "privacy-"),
     // ---- objection: data residency ------------------------------------------------------
     topic!(Objection, "data_residency", S;
@@ -112,7 +118,7 @@ pub const GROUPS: &[Group] = &[
         "hébergé en France", "hébergées en Europe", "residencia de datos", "alojados en la UE",
         "dataresidentie", "gehost in Nederland", "gehost in de EU"),
     topic!(Objection, "data_residency", M;
-        "data center*", "datacenter*", "data centre*", "hosted in", "hosting region*", "stored in",
+        "data center*", "datacenter*", "data centre*", "hosted in", "hosted on", "geographic location*", "hosting region*", "stored in",
         "data region*", "EU region", "US region", "region of your choice", "in-region",
         "Rechenzentr*", "gehostet", "centre de données", "centres de données", "hébergé*",
         "hébergement", "centro de datos", "centros de datos", "alojad*", "alojamiento",
@@ -130,6 +136,7 @@ pub const GROUPS: &[Group] = &[
         "command line", "import your", "export your", "data export", "data import", "plugin*",
         "plug-in*", "add-on*", "compatib*", "interoperab*", "middleware", "ETL", "Zapier",
         "Anbindung", "Integration", "intégration", "integración", "integratie", "koppeling*"),
+    topic!(Objection, "data_residency", W; "transfer", "transfers", "transferred", "jurisdictions", "locations"),
     topic!(Objection, "integration", W; "sync", "syncing", "synchroniz*", "import*", "export*"),
     // ---- objection: SLA -----------------------------------------------------------------
     topic!(Objection, "sla", S;
@@ -139,7 +146,9 @@ pub const GROUPS: &[Group] = &[
         "acuerdo de nivel", "serviceniveau*"),
     topic!(Objection, "sla", M;
         "availability", "downtime", "outage*", "response time*", "resolution time*", "24/7", "24x7",
-        "support hours", "business hours support", "premium support", "priority support",
+        "support hours", "business hours support", "technical support", "standard support",
+        "support request*", "hours per day", "days per week", "supported version*", "end of life",
+        "end-of-life", "release support", "support plan*", "premium support", "priority support",
         "disaster recovery", "business continuity", "failover", "redundan*", "maintenance window*",
         "scheduled maintenance", "incident notification", "Verfügbarkeit", "Ausfallzeit*",
         "Reaktionszeit*", "disponibilité", "temps d'arrêt", "délai de réponse", "disponibilidad",
@@ -171,11 +180,13 @@ pub const GROUPS: &[Group] = &[
         "price*", "pricing", "quote", "quotes", "quotation*", "fee", "fees", "cost", "costs",
         "charge*", "billing", "billed", "subscription*", "plan pricing", "premium plan",
         "enterprise plan", "teams plan", "business plan", "free plan", "paid plan*", "upgrade*",
-        "seats", "licenses", "licences", "budget*", "Preis*", "Kosten", "Gebühr*", "Angebot",
+        "seats", "licenses", "licences", "Preis*", "Kosten", "Gebühr*", "Angebot",
         "Abonnement", "prix", "tarif*", "coût*", "devis", "frais", "abonnement", "precio*",
         "tarifa*", "coste*", "costo*", "cotización", "presupuesto", "suscripción", "prijs*",
         "kosten", "tarief", "offerte", "abonnement"),
-    topic!(Commercial, "pricing", W; "plan", "plans", "paid", "pay", "purchase*", "buy", "cheaper", "expensive"),
+    topic!(Commercial, "pricing", W;
+        "plan", "plans", "paid", "pay", "purchase*", "buy", "cheaper", "expensive", "free", "budget*"),
+    topic!(Commercial, "pricing", M; "for free", "100% free", "free trial", "free tier", "free version", "free forever"),
     // ---- commercial: discount -----------------------------------------------------------
     topic!(Commercial, "discount", S;
         "discount*", "% off", "percent off", "rebate*", "price match*", "reduced price",
@@ -215,7 +226,7 @@ pub const GROUPS: &[Group] = &[
         "initial term", "notice period", "prior written notice", "written notice",
         "terminate this", "termination for convenience", "terminate for convenience",
         "minimum purchase*", "minimum commitment", "minimum order", "volume commitment",
-        "effective date", "licensee", "licensor", "sublicens*", "royalt*", "non-compete",
+        "effective date", "negotiate in good faith", "service credit*", "licensee", "licensor", "sublicens*", "royalt*", "non-compete",
         "noncompet*", "non-solicit*", "change of control", "exclusivity", "exclusive right*",
         "right of first refusal", "audit right*", "right to audit", "the parties", "either party",
         "each party", "both parties", "the other party", "neither party",
@@ -225,7 +236,7 @@ pub const GROUPS: &[Group] = &[
         "duración del contrato", "preaviso", "renovación automática", "contrato marco",
         "opzegtermijn", "looptijd", "stilzwijgende verlenging", "raamovereenkomst"),
     topic!(Commercial, "contract_terms", M;
-        "contract*", "agreement", "terminat*", "renew*", "renewal*", "term of", "expir*",
+        "contract*", "agreement", "agreements", "terminat*", "renew*", "renewal*", "term of",
         "exclusive*", "license", "licence", "licensed", "licensing", "franchis*", "distributor*",
         "reseller*", "supplier", "customer shall", "pursuant to",
         "notwithstanding", "provided that", "set forth", "in accordance with", "successors",
@@ -236,14 +247,32 @@ pub const GROUPS: &[Group] = &[
         "opzegging", "licentie*"),
     topic!(Commercial, "contract_terms", W;
         "term", "terms", "obligat*", "entitled", "party", "parties", "clause*", "sign", "renew", "shall",
-        "shall not"),
+        "expir*", "agrees", "agree", "reasonabl*", "solely", "whether or not", "without limitation",
+        "including, but not limited to", "mutually agreed", "subject to", "upon request",
+        "a minimum of", "a maximum of", "allocat*", "shall be", "may not", "right to", "rights in",
+        "title to", "ownership", "owned by", "solicit*", "competit*", "competitor*", "=Company",
+        "=Customer", "=Products", "=Product", "=Services"),
+    // Contract register: how agreements are written, whatever the clause is about.
+    topic!(Commercial, "contract_terms", M;
+        "shall not", "agrees to", "agrees not to", "agree not to", "undertakes", "undertake to",
+        "written consent", "prior written", "prior consent", "written approval", "in writing",
+        "sole cost", "sole expense", "own expense", "own cost", "sole discretion", "expressly",
+        "the foregoing", "in the event that", "in no event", "during the term", "the term",
+        "shall have the right", "shall be entitled", "shall have", "shall provide",
+        "shall cause", "will have the right", "reserve the right", "reserves the right", "the right to",
+        "right and license", "hereby grants", "grants to", "in good faith", "upon written request",
+        "written request", "=Section", "=Article", "=Schedule", "=Exhibit", "shall remain", "shall be deemed", "is authorized",
+        "not authorized", "trademark*", "escrow", "goodwill", "disparag*", "=Party", "=Parties",
+        "=Territory", "=Term", "=Distributor", "=Licensee", "=Licensor", "=Franchisee",
+        "=Franchisor", "=Supplier", "=Vendor", "=Reseller", "=Manufacturer", "=Agent",
+        "=Consultant", "=Contractor", "=Licensed", "=Buyer", "=Seller", "=Purchaser"),
     // ---- commercial: redline ------------------------------------------------------------
     topic!(Commercial, "redline", S;
-        "redline*", "red-line*", "red line", "tracked changes", "track changes", "your markup",
+        "redline*", "red-line*", "red line", "your markup",
         "counterproposal*", "counter-proposal*", "non-standard terms", "non-standard language",
         "your edits to the", "your changes to the", "accept your changes", "accept your edits",
         "Änderungsvorschl*", "contre-proposition*", "contrapropuesta*", "tegenvoorstel*"),
-    topic!(Commercial, "redline", M; "markup", "mark-up", "clause", "clauses", "wording", "language in section", "Klausel*", "clause", "cláusula*", "clausule*"),
+    topic!(Commercial, "redline", M; "tracked changes", "track changes", "markup", "mark-up", "clause", "clauses", "wording", "language in section", "Klausel*", "clause", "cláusula*", "clausule*"),
     // ---- commercial: procurement --------------------------------------------------------
     topic!(Commercial, "procurement", S;
         "procurement", "purchase order*", "PO number", "vendor registration", "vendor onboarding",
@@ -255,18 +284,21 @@ pub const GROUPS: &[Group] = &[
         "vendor", "vendors", "tender", "sourcing", "purchasing", "buying committee", "Einkauf",
         "achats", "compras", "leverancier*"),
     // ---- commercial: legal --------------------------------------------------------------
+    topic!(Commercial, "legal", M; "liabilit*", "liable", "no liability", "any liability"),
     topic!(Commercial, "legal", S;
-        "liabilit*", "liable", "indemnif*", "indemnit*", "hold harmless", "governing law",
+        "limited liability", "total liability", "liability exceed*", "liability will not exceed",
+        "liability is limited", "liability under this", "cap on liability", "liability cap*", "aggregate liability",
+        "liability shall", "shall be liable", "shall not be liable", "indemnif*", "indemnit*", "hold harmless", "governing law",
         "limitation of liability", "force majeure", "arbitrat*", "consequential damages",
         "punitive damages", "liquidated damages", "incidental damages", "warranty", "warranties",
-        "warrants", "disclaim*", "jurisdiction", "intellectual property", "infring*",
+        "warrants", "disclaim*", "intellectual property", "infring*",
         "injunctive", "covenant not to sue", "Haftung*", "haftet",
         "Gewährleistung", "Schadensersatz", "Gerichtsstand", "Freistellung", "responsabilité",
         "indemnisation", "dommages et intérêts", "droit applicable", "responsabilidad",
         "indemnización", "ley aplicable", "aansprakelijk*", "vrijwaring", "schadevergoeding",
         "toepasselijk recht"),
     topic!(Commercial, "legal", M;
-        "damages", "breach", "breaches", "lawsuit*", "litigation", "dispute*", "court*",
+        "jurisdiction", "damages", "breach", "breaches", "lawsuit*", "litigation", "dispute*", "court*",
         "confidential information", "confidentiality", "remed*", "claims", "legal counsel",
         "our lawyers", "your lawyers", "legal team", "legal review", "law", "laws", "statute*",
         "penalt*", "insurance", "insured", "Rechtsabteilung", "juridique", "jurídico", "juridisch*"),
@@ -278,7 +310,7 @@ pub const GROUPS: &[Group] = &[
         "garanti", "garantizamos", "garantizado", "wij garanderen", "gegarandeerd"),
     topic!(Commitment, "deadline", S;
         "we will deliver by", "we'll deliver by", "will be delivered by", "will be live by",
-        "you will be live", "up and running by", "ready by", "no later than",
+        "you will be live", "we will be live", "up and running by",
         "wir liefern bis", "nous livrerons", "entregaremos"),
     topic!(Commitment, "waiver", S; "we can waive", "we will waive", "we'll waive", "I can waive", "happy to waive"),
     topic!(Commitment, "promise", S;
@@ -302,8 +334,8 @@ pub const GROUPS: &[Group] = &[
         "security check-in", "social security", "Security Council", "job security", "security deposit",
         "securities", "national security", "homeland security", "financial security",
         "energy security", "price of gas", "gas price*", "power price*", "stock price*",
-        "share price*", "price risk", "fuel cost*", "spot price*", "price curve*", "pricing conference",
-        "deal with", "dealing with", "dealt with", "a great deal", "a good deal", "big deal",
+        "share price*", "price risk", "fuel cost*", "spot price*", "price curve*", "clearing price*", "pricing conference",
+        "deal desk", "deal-desk", "deal with", "dealing with", "dealt with", "a great deal", "a good deal", "big deal",
         "no big deal", "a deal of", "license plate", "driver's license", "driving licence",
         "upgrade your browser", "term paper", "last term", "this term", "the term paper",
         "long term", "long-term", "short term", "short-term", "in terms of", "terms of use",
@@ -314,7 +346,11 @@ pub const GROUPS: &[Group] = &[
         "vault door", "the agreement of", "in agreement", "data center visit", "training session",
         "fee free", "will pay off", "pay attention", "paid off", "export-import", "shall we",
         "protected time", "password reset", "reset your password", "forgot your password",
-        "forgot password", "API call", "support ticket"),
+        "forgot password", "API call", "support ticket", "your availability", "my availability",
+        "his availability", "her availability", "their availability", "availability for",
+        "availability next", "availability this", "certified public", "certified mail",
+        "certified letter", "compliance with this", "compliance with the terms",
+        "compliance with applicable", "compliance with all applicable", "non-compliance", "noncompliance"),
     cue!(Cue::Claim;
         "we are", "we're", "we have", "we've", "we do", "we support", "we offer", "we provide",
         "we can", "we will", "we'll", "we use", "we store", "we host", "we keep", "we never",
@@ -324,11 +360,18 @@ pub const GROUPS: &[Group] = &[
         "is compliant", "are compliant", "is encrypted", "are encrypted", "is hosted",
         "are hosted", "is stored", "are stored", "is included", "are included", "yes",
         "absolutely", "of course", "fully", "natively", "out of the box", "guarantee*",
-        "supports", "is available", "are available", "comes with", "includes", "covered",
+        "supports", "is available", "are available", "comes with", "includes",
         "wir sind", "wir haben", "wir bieten", "wir unterstützen", "unsere Plattform", "ja",
         "nous sommes", "nous avons", "nous proposons", "notre plateforme", "oui", "somos",
         "tenemos", "ofrecemos", "nuestra plataforma", "sí", "wij zijn", "we zijn", "wij hebben",
-        "we hebben", "wij bieden", "we bieden", "ons platform"),
+        "we hebben", "wij bieden", "we bieden", "ons platform",
+        // Statements about the product in the third person ("Acme encrypts …").
+        "will provide", "will process", "will not", "does not", "do not", "is enforced",
+        "are enforced", "uses", "leverages", "maintains", "complies with", "comply with",
+        "follows", "provides", "offers", "allows", "enables", "prevents", "ensures", "protects",
+        "stores", "is offered", "will work", "works with", "is never", "are never", "is required",
+        "are required", "is designed", "are designed", "is performed", "are performed",
+        "is protected", "are protected", "is supported", "are supported"),
     cue!(Cue::Handoff;
         "will get back to you", "will follow up", "will answer", "will respond", "will reach out",
         "will be in touch", "will send you", "will walk you through", "will come back to you",
@@ -337,20 +380,26 @@ pub const GROUPS: &[Group] = &[
         "connect you with", "connecting you with", "introduce you to", "put you in touch",
         "best person to answer", "the right person to", "I'll check with", "let me check with",
         "I'll ask", "let me ask", "passing this to", "passed this to", "forwarded your question",
-        "forwarding your question", "has your question", "cc'd", "cc'ing", "copied",
+        "forwarding your question", "has your question", "pass this to", "pass this on to",
+        "pass it to", "pass it on to", "cc'd", "cc'ing", "copied",
         "wird sich melden", "meldet sich", "wird Ihnen antworten", "leite ich weiter",
         "reviendra vers vous", "vous répondra", "vous recontactera", "se pondrá en contacto",
         "le responderá", "neemt contact met u op", "komt bij u terug"),
     cue!(Cue::Acknowledge;
         "thanks for your question", "thank you for your question", "thanks for the question",
-        "thanks for asking", "thank you for asking", "thanks for raising", "thank you for raising",
+        "thanks for asking", "thank you for asking", "thanks for sending", "thank you for sending",
+        "thanks for sharing", "thank you for sharing", "received your", "thanks for raising", "thank you for raising",
         "good question", "great question", "understand your concern", "understand the concern",
         "appreciate you raising", "noted your", "you asked about", "regarding your question",
         "about your question", "on your question", "I hear you on", "danke für Ihre Frage",
         "merci pour votre question", "gracias por su pregunta", "bedankt voor uw vraag"),
+    cue!(Cue::Obligation;
+        "shall", "shall not", "agrees", "agrees to", "agrees not to", "undertakes", "may not",
+        "is granted", "are granted", "will be required to", "reserves the right", "shall have the right",
+        "shall be entitled", "shall cause", "shall provide", "shall have", "shall be", "covenants"),
     cue!(Cue::Assent;
         "works for us", "works for me", "that works", "sounds good", "sounds great", "agreed",
-        "we agree", "we accept", "accepted", "deal", "it's a deal", "happy to accept",
+        "we agree", "we accept", "accepted", "it's a deal", "deal!", "happy to accept",
         "happy to proceed", "let's do it", "let's proceed", "go ahead", "that's fine", "fine by us",
         "fine with us", "ok with us", "okay with us", "we can live with", "approved", "confirmed",
         "it is", "einverstanden", "passt für uns", "d'accord", "ça nous va", "de acuerdo",

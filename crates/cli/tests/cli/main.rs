@@ -1,0 +1,18 @@
+//! The real `countersign` binary, run as a user would.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test code: a failure should stop the test loudly"
+)]
+
+mod check;
+mod eval;
+mod policy;
+
+use assert_cmd::Command;
+
+pub fn countersign() -> Command {
+    Command::cargo_bin("countersign").unwrap()
+}
