@@ -279,8 +279,8 @@ impl SentenceEvidence {
             .min(0.5);
         // Figures back up prices, terms and service levels; for other topics a number
         // ("section 4", "30 days") says nothing, so only a claim counts.
-        let figure_counts =
-            category != Category::Objection || matches!(top.subtopic, "sla" | "data_residency");
+        let figure_counts = category != Category::Objection
+            || matches!(top.subtopic, "sla" | "data_residency" | "implementation");
         let bonus = if self.claim || (self.figure && figure_counts) {
             CLAIM_BONUS
         } else {
@@ -703,6 +703,75 @@ mod tests {
         silent("2 meetings on monday 8 & 9:30 and 2 on friday, 9 & 10.");
         silent("Please add the onboarding call to my calendar for Thursday at 10.");
         silent("Can you book the board room on the 3rd floor for Tuesday?");
+    }
+
+    #[test]
+    fn everyday_seller_follow_ups_are_routine() {
+        silent(
+            "Hi John, great speaking with you today! As promised, I've attached the deck. Let me know if Thursday 2pm works.",
+        );
+        silent("Just checking in to see if you had a chance to review the proposal.");
+        silent("Can we set up a call next week to discuss your integration requirements?");
+        silent("Thanks for your time today, Sarah. I'll send over the recap shortly.");
+        silent("Bedankt voor het gesprek. Ik stuur u morgen de samenvatting.");
+        silent(
+            "Hi Mark, congrats on the Series B! Would love to show you how we help teams like yours.",
+        );
+        silent("Reminder: your webinar starts in 30 minutes.");
+    }
+
+    #[test]
+    fn everyday_seller_answers_and_offers_are_protected() {
+        fires(
+            "Following up on the pricing we discussed - the quote is attached.",
+            Category::Commercial,
+            "pricing",
+        );
+        fires(
+            "We integrate natively with HubSpot and Salesforce.",
+            Category::Objection,
+            "integration",
+        );
+        fires(
+            "Our platform is GDPR compliant and all data is hosted in Frankfurt.",
+            Category::Objection,
+            "compliance",
+        );
+        fires(
+            "I've attached the MSA for your legal team to review.",
+            Category::Commercial,
+            "contract_terms",
+        );
+        fires(
+            "Happy to extend the trial by two weeks so your team can finish testing.",
+            Category::Commercial,
+            "fee_waiver",
+        );
+        fires(
+            "Sure, we can sign your NDA - please send it over.",
+            Category::Commercial,
+            "contract_terms",
+        );
+        fires(
+            "We'd be happy to match the competitor's offer if you commit to a 3-year term.",
+            Category::Commercial,
+            "contract_terms",
+        );
+        fires(
+            "Our implementation typically takes 6 weeks.",
+            Category::Objection,
+            "implementation",
+        );
+        fires(
+            "Nous pouvons démarrer l'implémentation dès lundi.",
+            Category::Objection,
+            "implementation",
+        );
+        fires(
+            "Le confirmo que podemos ofrecer un descuento del 15 %.",
+            Category::Commercial,
+            "discount",
+        );
     }
 
     #[test]
