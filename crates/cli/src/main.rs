@@ -2,9 +2,12 @@
 //!
 //! `main` only parses arguments and maps results to exit codes; each subcommand lives in
 //! `commands/`. Exit codes: 0 success; 1 the command ran but found problems (a malformed
-//! input line, a failing policy test, an invalid policy); 2 usage or set-up error.
+//! input line, a failing policy test, an invalid policy) or the store refused the operation
+//! (wrong role, not held, idempotency conflict, broken audit chain); 2 usage or set-up
+//! error (bad input, bad `--database-url`, unreachable database).
 
 mod commands;
+mod database;
 mod input;
 mod policy_files;
 mod timeout;
@@ -34,6 +37,37 @@ enum Command {
     /// Show, validate and test policies.
     #[command(subcommand)]
     Policy(commands::policy::PolicyCommand),
+    /// Decide actions from JSON Lines and store them with their decisions.
+    Propose(commands::propose::ProposeArgs),
+    /// List held actions waiting for approvals.
+    Queue(commands::queue::QueueArgs),
+    /// Show everything stored about one action.
+    Show(commands::show::ShowArgs),
+    /// Approve the latest revision of a held action.
+    Approve(commands::approve::ApproveArgs),
+    /// Replace a held action's body (a new revision, decided again).
+    Edit(commands::edit::EditArgs),
+    /// Reject a held action, with a reason.
+    Reject(commands::reject::RejectArgs),
+    /// Verify or export the hash-chained audit log.
+    #[command(subcommand)]
+    Audit(commands::audit::AuditCommand),
+    /// Register, list and revoke sanctioned tools and their API keys.
+    #[command(subcommand)]
+    Tools(commands::tools::ToolsCommand),
+    /// Register and list reviewers and their roles.
+    #[command(subcommand)]
+    Reviewers(commands::reviewers::ReviewersCommand),
+    /// Record buyers' contacts (title, time zone, account).
+    #[command(subcommand)]
+    Contacts(commands::contacts::ContactsCommand),
+    /// Record opportunities (changes expire approvals given before them).
+    #[command(subcommand)]
+    Opportunities(commands::opportunities::OpportunitiesCommand),
+    /// Never e-mail an address again (opt-out, do-not-contact, legal hold).
+    Suppress(commands::suppress::SuppressArgs),
+    /// Deliver released actions: e-mail over SMTP, CRM changes to the webhook.
+    Deliver(commands::deliver::DeliverArgs),
 }
 
 /// What a command reports back to `main`.
@@ -52,6 +86,19 @@ fn main() -> ExitCode {
         Command::Eval(args) => commands::eval::run(args),
         Command::Bench(args) => commands::bench::run(args),
         Command::Policy(cmd) => commands::policy::run(cmd),
+        Command::Propose(args) => commands::propose::run(args),
+        Command::Queue(args) => commands::queue::run(args),
+        Command::Show(args) => commands::show::run(args),
+        Command::Approve(args) => commands::approve::run(args),
+        Command::Edit(args) => commands::edit::run(args),
+        Command::Reject(args) => commands::reject::run(args),
+        Command::Audit(cmd) => commands::audit::run(cmd),
+        Command::Tools(cmd) => commands::tools::run(cmd),
+        Command::Reviewers(cmd) => commands::reviewers::run(cmd),
+        Command::Contacts(cmd) => commands::contacts::run(cmd),
+        Command::Opportunities(cmd) => commands::opportunities::run(cmd),
+        Command::Suppress(args) => commands::suppress::run(args),
+        Command::Deliver(args) => commands::deliver::run(args),
     };
     match result {
         Ok(Outcome::Success) => ExitCode::SUCCESS,

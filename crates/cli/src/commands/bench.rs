@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use chrono::Utc;
-use clap::Args;
+use clap::{Args, Subcommand};
 use countersign_engine::context::{Context, ToolGrant};
 use countersign_engine::policy::{Principal, ProposalFacts, Verb};
 use countersign_engine::{Action, Category, Gate};
@@ -25,7 +25,11 @@ use crate::input::{self, Parsed};
 use crate::policy_files;
 
 #[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct BenchArgs {
+    /// What to measure instead of the engine alone.
+    #[command(subcommand)]
+    pub mode: Option<BenchMode>,
     /// JSON Lines corpus: {"id", "text", "planted": ["email", "phone", …]}.
     #[arg(long, default_value = "../shared/bench/corpus.jsonl")]
     pub data: PathBuf,
@@ -39,6 +43,13 @@ pub struct BenchArgs {
     pub policy: Option<PathBuf>,
 }
 
+/// Benchmarks beyond the engine.
+#[derive(Debug, Subcommand)]
+pub enum BenchMode {
+    /// Durable decisions per second in the store (group commit) and single-decision latency.
+    Store(super::bench_store::StoreBenchArgs),
+}
+
 /// The corpus's planted kinds and the sensitive subtopic that must find each.
 const PLANTED: [(&str, &str); 5] = [
     ("email", "email_address"),
@@ -49,6 +60,10 @@ const PLANTED: [(&str, &str); 5] = [
 ];
 
 pub fn run(args: BenchArgs) -> anyhow::Result<Outcome> {
+    match args.mode {
+        Some(BenchMode::Store(store)) => return super::bench_store::run(store),
+        None => {}
+    }
     let policy = policy_files::load(args.policy.as_deref())?;
     let file = File::open(&args.data)
         .with_context(|| format!("failed to open {}", args.data.display()))?;

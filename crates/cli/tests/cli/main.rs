@@ -8,8 +8,10 @@
 )]
 
 mod check;
+mod delivery;
 mod eval;
 mod policy;
+mod store;
 
 use assert_cmd::Command;
 

@@ -1,0 +1,180 @@
+//! Countersign's durable lifecycle (DESIGN §2, §5): proposals and their decisions,
+//! approvals with separation of duties, the guards' history, the exactly-once outbox, the
+//! tool and reviewer registries and the hash-chained audit log — on SQLite (one file, the
+//! embedded default) or PostgreSQL, through one API.
+//!
+//! Every operation is one transaction: what it writes (the action, its decision, the audit
+//! records, the outbox row) is committed together before it returns, or not at all. The
+//! store never decides anything itself: it assembles the engine's [`Context`] from what it
+//! knows and calls [`countersign_engine::decide`]. It never reads the clock either: every
+//! operation takes `now`, so tests control time.
+//!
+//! Not here: delivering the outbox (the connectors' worker calls
+//! [`Store::claim_outbox`], [`Store::mark_sent`] and [`Store::mark_failed`]), HTTP, and
+//! reading policy files (callers pass the texts or the loaded [`Policy`]).
+//!
+//! [`Context`]: countersign_engine::Context
+//! [`Policy`]: countersign_engine::Policy
+
+mod approvals;
+pub mod audit;
+mod canonical;
+mod context;
+mod crm;
+mod db;
+mod error;
+mod group;
+mod outbox;
+mod policies;
+mod propose;
+mod registry;
+
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{DateTime, Duration, DurationRound, Utc};
+use serde::Serialize;
+
+pub use approvals::{
+    ActionView, ApprovalOutcome, ApprovalView, Edit, EditOutcome, QueueItem, RevisionView,
+};
+pub use audit::{AuditRecord, ChainBreak, ChainCheck, ChainVerified};
+pub use canonical::{canonical_json, sha256_hex};
+pub use crm::{ContactRecord, OpportunityRecord, OpportunityUpsert};
+pub use db::Backend;
+pub use error::StoreError;
+pub use group::GroupCommitter;
+pub use outbox::{OutboxItem, OutboxKind, OutboxView, message_id};
+pub use policies::Replay;
+pub use propose::Proposal;
+pub use registry::{NewTool, Reviewer, Tool};
+
+/// How long idempotency keys are kept at least (Stripe keeps them 24 hours; we keep a week).
+pub const IDEMPOTENCY_KEY_RETENTION: Duration = Duration::days(7);
+
+/// Knobs that are not policy.
+#[derive(Debug, Clone)]
+pub struct StoreOptions {
+    /// An approval stops counting this long after it was given.
+    pub approval_ttl: Duration,
+    /// Connections in the pool.
+    pub max_connections: u32,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        Self {
+            approval_ttl: Duration::hours(72),
+            max_connections: 8,
+        }
+    }
+}
+
+/// The store: a connection pool and its options. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Store {
+    pool: db::Pool,
+    options: StoreOptions,
+}
+
+impl Store {
+    /// Opens `url` (`sqlite://PATH` — created if missing — or `postgres://…`) and brings
+    /// its schema up to date.
+    pub async fn open(url: &str) -> Result<Self, StoreError> {
+        Self::open_with(url, StoreOptions::default()).await
+    }
+
+    /// [`Store::open`] with options.
+    pub async fn open_with(url: &str, options: StoreOptions) -> Result<Self, StoreError> {
+        let pool = db::Pool::connect(url, options.max_connections.max(1)).await?;
+        Ok(Self { pool, options })
+    }
+
+    /// Which database this store runs on.
+    pub fn backend(&self) -> Backend {
+        self.pool.backend()
+    }
+
+    /// The options the store was opened with.
+    pub fn options(&self) -> &StoreOptions {
+        &self.options
+    }
+
+    /// Closes the pool, waiting for connections to be returned.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// Where an action stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ActionStatus {
+    /// Released without approval (the decision was `allow`).
+    Allowed,
+    /// Waiting for approvals.
+    Held,
+    /// Released after every required role approved.
+    Approved,
+    /// A reviewer refused it.
+    Rejected,
+    /// Returned to the rep to send by hand; never released.
+    DraftOnly,
+    /// Refused by the gate.
+    Denied,
+}
+
+impl ActionStatus {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Allowed => "allowed",
+            Self::Held => "held",
+            Self::Approved => "approved",
+            Self::Rejected => "rejected",
+            Self::DraftOnly => "draft_only",
+            Self::Denied => "denied",
+        }
+    }
+
+    /// The status a fresh decision puts an action in.
+    pub fn of(decision: countersign_engine::Decision) -> Self {
+        use countersign_engine::Decision;
+        match decision {
+            Decision::Allow => Self::Allowed,
+            Decision::Hold => Self::Held,
+            Decision::DraftOnly => Self::DraftOnly,
+            Decision::Deny => Self::Denied,
+        }
+    }
+}
+
+impl FromStr for ActionStatus {
+    type Err = StoreError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        [
+            Self::Allowed,
+            Self::Held,
+            Self::Approved,
+            Self::Rejected,
+            Self::DraftOnly,
+            Self::Denied,
+        ]
+        .into_iter()
+        .find(|st| st.as_str() == s)
+        .ok_or_else(|| StoreError::Corrupt(format!("unknown action status `{s}`")))
+    }
+}
+
+impl fmt::Display for ActionStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// `now` cut to whole microseconds: PostgreSQL keeps microseconds, so both backends then
+/// store and return exactly the same instants.
+pub(crate) fn micros(now: DateTime<Utc>) -> DateTime<Utc> {
+    now.duration_trunc(Duration::microseconds(1)).unwrap_or(now)
+}

@@ -1,0 +1,369 @@
+//! The tool registry (sanctioned tools and their hashed API keys) and the reviewer registry
+//! (named people with roles). Registrations and revocations are audited.
+
+use std::collections::BTreeSet;
+
+use chrono::{DateTime, Utc};
+use countersign_engine::context::ToolGrant;
+use countersign_engine::{ActionKind, Policy};
+use serde::Serialize;
+use serde_json::json;
+
+use crate::audit::{self, Event};
+use crate::canonical::{random_base62, sha256_hex};
+use crate::db::{Lock, Row, Tx};
+use crate::error::StoreError;
+use crate::{Store, micros};
+
+/// A registered tool, as listed. The key is never stored, so never listed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Tool {
+    pub tool_id: i64,
+    pub name: String,
+    pub kinds: BTreeSet<String>,
+    pub data_classes: BTreeSet<String>,
+    /// First 12 hex digits of the key's SHA-256: enough to tell keys apart in logs.
+    pub key_fingerprint: String,
+    pub created_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+impl Tool {
+    /// What the engine needs to know about the tool.
+    pub fn grant(&self) -> ToolGrant {
+        ToolGrant {
+            name: self.name.clone(),
+            kinds: self.kinds.clone(),
+            data_classes: self.data_classes.clone(),
+            registered: self.revoked_at.is_none(),
+        }
+    }
+}
+
+/// A just-registered tool with its API key, which is shown this once.
+#[derive(Debug, Clone, Serialize)]
+pub struct NewTool {
+    pub tool: Tool,
+    /// `cs_` + 32 base62 characters.
+    pub api_key: String,
+}
+
+/// A named reviewer with roles.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Reviewer {
+    pub reviewer_id: i64,
+    pub name: String,
+    pub roles: BTreeSet<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+fn tool_from(row: &Row) -> Result<Tool, StoreError> {
+    let key_hash: String = row.get("key_hash")?;
+    Ok(Tool {
+        tool_id: row.get("tool_id")?,
+        name: row.get("name")?,
+        kinds: row.json("kinds")?,
+        data_classes: row.json("data_classes")?,
+        key_fingerprint: key_hash.chars().take(12).collect(),
+        created_at: row.get("created_at")?,
+        revoked_at: row.get("revoked_at")?,
+    })
+}
+
+fn reviewer_from(row: &Row) -> Result<Reviewer, StoreError> {
+    Ok(Reviewer {
+        reviewer_id: row.get("reviewer_id")?,
+        name: row.get("name")?,
+        roles: row.json("roles")?,
+        created_at: row.get("created_at")?,
+    })
+}
+
+/// Names of tools and reviewers: 1–100 letters, digits, `.`, `_`, `-` or `@`.
+fn check_name(field: &str, name: &str) -> Result<(), StoreError> {
+    let ok = !name.is_empty()
+        && name.len() <= 100
+        && name
+            .chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, '.' | '_' | '-' | '@'));
+    if ok {
+        Ok(())
+    } else {
+        Err(StoreError::invalid(
+            field,
+            format!("`{name}` must be 1 to 100 letters, digits, `.`, `_`, `-` or `@`"),
+        ))
+    }
+}
+
+/// The tool whose key hashes to `key_hash`, revoked or not.
+pub(crate) async fn tool_by_key_hash(
+    tx: &mut Tx,
+    key_hash: &str,
+) -> Result<Option<Tool>, StoreError> {
+    let q = tx
+        .query("SELECT tool_id, name, key_hash, kinds, data_classes, created_at, revoked_at FROM tool WHERE key_hash = $1")
+        .bind(key_hash.to_owned());
+    tx.fetch_optional(q)
+        .await?
+        .as_ref()
+        .map(tool_from)
+        .transpose()
+}
+
+/// The tool with this id, revoked or not.
+pub(crate) async fn tool_by_id(tx: &mut Tx, tool_id: i64) -> Result<Option<Tool>, StoreError> {
+    let q = tx
+        .query("SELECT tool_id, name, key_hash, kinds, data_classes, created_at, revoked_at FROM tool WHERE tool_id = $1")
+        .bind(tool_id);
+    tx.fetch_optional(q)
+        .await?
+        .as_ref()
+        .map(tool_from)
+        .transpose()
+}
+
+pub(crate) async fn reviewer_by_name(tx: &mut Tx, name: &str) -> Result<Reviewer, StoreError> {
+    let q = tx
+        .query("SELECT reviewer_id, name, roles, created_at FROM reviewer WHERE name = $1")
+        .bind(name.to_owned());
+    match tx.fetch_optional(q).await? {
+        Some(row) => reviewer_from(&row),
+        None => Err(StoreError::not_found("reviewer", name)),
+    }
+}
+
+impl Store {
+    /// Registers a tool and returns its API key, which is stored only as a hash.
+    ///
+    /// `kinds` must be action kinds; `data_classes` must be declared in the policy.
+    pub async fn add_tool(
+        &self,
+        name: &str,
+        kinds: &[String],
+        data_classes: &[String],
+        policy: &Policy,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<NewTool, StoreError> {
+        let now = micros(now);
+        check_name("name", name)?;
+        if kinds.is_empty() {
+            return Err(StoreError::invalid(
+                "kinds",
+                "name at least one action kind",
+            ));
+        }
+        for (i, k) in kinds.iter().enumerate() {
+            ActionKind::parse(k)
+                .map_err(|e| StoreError::invalid(format!("kinds[{i}]"), e.problem))?;
+        }
+        for (i, c) in data_classes.iter().enumerate() {
+            if !policy.config.data_classes.contains_key(c) {
+                let known: Vec<&str> = policy
+                    .config
+                    .data_classes
+                    .keys()
+                    .map(String::as_str)
+                    .collect();
+                return Err(StoreError::invalid(
+                    format!("data_classes[{i}]"),
+                    format!(
+                        "`{c}` is not a data class of the policy (expected one of {})",
+                        known.join(", ")
+                    ),
+                ));
+            }
+        }
+        let kinds: BTreeSet<String> = kinds.iter().cloned().collect();
+        let data_classes: BTreeSet<String> = data_classes.iter().cloned().collect();
+        let api_key = format!("cs_{}", random_base62(32)?);
+        let key_hash = sha256_hex(&api_key);
+
+        let mut tx = self.pool.write(Lock::AuditChain).await?;
+        let exists = tx
+            .fetch_optional(
+                tx.query("SELECT tool_id FROM tool WHERE name = $1 AND revoked_at IS NULL")
+                    .bind(name.to_owned()),
+            )
+            .await?;
+        if exists.is_some() {
+            return Err(StoreError::Refused(format!(
+                "tool `{name}` is already registered: revoke it first to issue a new key"
+            )));
+        }
+        let row = tx
+            .fetch_one(
+                tx.query(
+                    "INSERT INTO tool (name, key_hash, kinds, data_classes, created_at) \
+                     VALUES ($1, $2, $3, $4, $5) \
+                     RETURNING tool_id, name, key_hash, kinds, data_classes, created_at, revoked_at",
+                )
+                .bind(name.to_owned())
+                .bind(key_hash)
+                .bind(sqlx::types::Json(&kinds))
+                .bind(sqlx::types::Json(&data_classes))
+                .bind(now),
+            )
+            .await?;
+        let tool = tool_from(&row)?;
+        audit::append(
+            &mut tx,
+            Event {
+                event: "tool_registration",
+                action_id: None,
+                actor,
+                data: json!({
+                    "tool_id": tool.tool_id,
+                    "name": tool.name,
+                    "kinds": tool.kinds,
+                    "data_classes": tool.data_classes,
+                    "key_fingerprint": tool.key_fingerprint,
+                }),
+            },
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(NewTool { tool, api_key })
+    }
+
+    /// Every tool ever registered, active ones first, then by name.
+    pub async fn list_tools(&self) -> Result<Vec<Tool>, StoreError> {
+        let mut tx = self.pool.read().await?;
+        let rows = tx
+            .fetch_all(tx.query(
+                "SELECT tool_id, name, key_hash, kinds, data_classes, created_at, revoked_at FROM tool \
+                 ORDER BY revoked_at IS NOT NULL, name, tool_id",
+            ))
+            .await?;
+        rows.iter().map(tool_from).collect()
+    }
+
+    /// Revokes the active tool called `name`: its key is refused from now on.
+    pub async fn revoke_tool(
+        &self,
+        name: &str,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Tool, StoreError> {
+        let now = micros(now);
+        let mut tx = self.pool.write(Lock::AuditChain).await?;
+        let row = tx
+            .fetch_optional(
+                tx.query(
+                    "UPDATE tool SET revoked_at = $1 WHERE name = $2 AND revoked_at IS NULL \
+                     RETURNING tool_id, name, key_hash, kinds, data_classes, created_at, revoked_at",
+                )
+                .bind(now)
+                .bind(name.to_owned()),
+            )
+            .await?
+            .ok_or_else(|| StoreError::not_found("active tool", name))?;
+        let tool = tool_from(&row)?;
+        audit::append(
+            &mut tx,
+            Event {
+                event: "tool_revocation",
+                action_id: None,
+                actor,
+                data: json!({
+                    "tool_id": tool.tool_id,
+                    "name": tool.name,
+                    "key_fingerprint": tool.key_fingerprint,
+                }),
+            },
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(tool)
+    }
+
+    /// Registers a reviewer, or replaces the roles of an existing one. Roles must be
+    /// declared in the policy.
+    pub async fn add_reviewer(
+        &self,
+        name: &str,
+        roles: &[String],
+        policy: &Policy,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Reviewer, StoreError> {
+        let now = micros(now);
+        check_name("name", name)?;
+        if roles.is_empty() {
+            return Err(StoreError::invalid("roles", "name at least one role"));
+        }
+        for (i, r) in roles.iter().enumerate() {
+            if !policy.config.roles.contains(r) {
+                let known: Vec<&str> = policy.config.roles.iter().map(String::as_str).collect();
+                return Err(StoreError::invalid(
+                    format!("roles[{i}]"),
+                    format!(
+                        "`{r}` is not a role of the policy (expected one of {})",
+                        known.join(", ")
+                    ),
+                ));
+            }
+        }
+        let roles: BTreeSet<String> = roles.iter().cloned().collect();
+        let mut tx = self.pool.write(Lock::AuditChain).await?;
+        let row = tx
+            .fetch_one(
+                tx.query(
+                    "INSERT INTO reviewer (name, roles, created_at) VALUES ($1, $2, $3) \
+                     ON CONFLICT (name) DO UPDATE SET roles = excluded.roles \
+                     RETURNING reviewer_id, name, roles, created_at",
+                )
+                .bind(name.to_owned())
+                .bind(sqlx::types::Json(&roles))
+                .bind(now),
+            )
+            .await?;
+        let reviewer = reviewer_from(&row)?;
+        audit::append(
+            &mut tx,
+            Event {
+                event: "reviewer_registration",
+                action_id: None,
+                actor,
+                data: json!({
+                    "reviewer_id": reviewer.reviewer_id,
+                    "name": reviewer.name,
+                    "roles": reviewer.roles,
+                }),
+            },
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(reviewer)
+    }
+
+    /// Every reviewer, by name.
+    pub async fn list_reviewers(&self) -> Result<Vec<Reviewer>, StoreError> {
+        let mut tx = self.pool.read().await?;
+        let rows = tx
+            .fetch_all(
+                tx.query("SELECT reviewer_id, name, roles, created_at FROM reviewer ORDER BY name"),
+            )
+            .await?;
+        rows.iter().map(reviewer_from).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_checked() {
+        assert!(check_name("name", "outreach-agent").is_ok());
+        assert!(check_name("name", "dana.reyes@acme").is_ok());
+        assert_eq!(
+            check_name("name", "two words").unwrap_err().to_string(),
+            "name: `two words` must be 1 to 100 letters, digits, `.`, `_`, `-` or `@`"
+        );
+    }
+}
