@@ -68,6 +68,13 @@ enum Command {
     Suppress(commands::suppress::SuppressArgs),
     /// Deliver released actions: e-mail over SMTP, CRM changes to the webhook.
     Deliver(commands::deliver::DeliverArgs),
+    /// Serve the REST API, MCP over HTTP at /mcp, /healthz and /metrics (and deliver).
+    Serve(commands::serve::ServeArgs),
+    /// Serve MCP over stdin/stdout as one tool (for agents that start tools as processes).
+    Mcp(commands::mcp::McpArgs),
+    /// Create and list reviewer and admin accounts that log in to the server.
+    #[command(subcommand)]
+    Accounts(commands::accounts::AccountsCommand),
 }
 
 /// What a command reports back to `main`.
@@ -99,6 +106,9 @@ fn main() -> ExitCode {
         Command::Opportunities(cmd) => commands::opportunities::run(cmd),
         Command::Suppress(args) => commands::suppress::run(args),
         Command::Deliver(args) => commands::deliver::run(args),
+        Command::Serve(args) => commands::serve::run(args),
+        Command::Mcp(args) => commands::mcp::run(args),
+        Command::Accounts(cmd) => commands::accounts::run(cmd),
     };
     match result {
         Ok(Outcome::Success) => ExitCode::SUCCESS,

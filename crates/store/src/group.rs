@@ -2,17 +2,20 @@
 //!
 //! With `synchronous=FULL` every commit waits for the disk, so proposals committed one by
 //! one are bound by fsync latency. The committer task takes whatever proposals are
-//! waiting, commits them together with [`Store::propose_batch`], and answers each caller
-//! only after that commit: every answer is still durable before it is given, as a single
+//! waiting, hands them to a batch function that commits them together (normally
+//! [`Store::propose_batch`] or [`Store::propose_batch_with`]), and answers each caller only
+//! after that commit: every answer is still durable before it is given, as a single
 //! proposal's would be. While one batch commits, the next one gathers.
+//!
+//! [`Store::propose_batch`]: crate::Store::propose_batch
+//! [`Store::propose_batch_with`]: crate::Store::propose_batch_with
 
-use std::sync::Arc;
+use std::future::Future;
 
-use chrono::Utc;
-use countersign_engine::{Action, Policy};
+use countersign_engine::Action;
 use tokio::sync::{mpsc, oneshot};
 
-use crate::{Proposal, Store, StoreError};
+use crate::{Proposal, StoreError};
 
 type Reply = oneshot::Sender<Result<Proposal, StoreError>>;
 
@@ -24,9 +27,14 @@ pub struct GroupCommitter {
 }
 
 impl GroupCommitter {
-    /// Starts the committer on the current tokio runtime; a batch holds at most `max_batch`
-    /// proposals.
-    pub fn start(store: Store, policy: Arc<Policy>, max_batch: usize) -> Self {
+    /// Starts the committer on the current tokio runtime. `commit` stores one batch of
+    /// `(action, tool key)` and returns one answer per proposal, in order; a batch holds at
+    /// most `max_batch` proposals.
+    pub fn start<C, F>(commit: C, max_batch: usize) -> Self
+    where
+        C: Fn(Vec<(Action, String)>) -> F + Send + 'static,
+        F: Future<Output = Vec<Result<Proposal, StoreError>>> + Send,
+    {
         let max_batch = max_batch.max(1);
         let (queue, mut rx) = mpsc::channel::<(Action, String, Reply)>(max_batch * 4);
         tokio::spawn(async move {
@@ -40,10 +48,10 @@ impl GroupCommitter {
                 }
                 let (batch, replies): (Vec<(Action, String)>, Vec<Reply>) =
                     jobs.into_iter().map(|(a, k, r)| ((a, k), r)).unzip();
-                let answers = store.propose_batch(batch, &policy, Utc::now()).await;
+                let answers = commit(batch).await;
                 for (reply, answer) in replies.into_iter().zip(answers) {
                     // A caller that gave up (timed out) no longer wants its answer; the
-                    // proposal is stored either way.
+                    // proposal is stored either way, and its idempotency key returns it.
                     let _ = reply.send(answer);
                 }
             }

@@ -16,6 +16,8 @@
 //! [`Context`]: countersign_engine::Context
 //! [`Policy`]: countersign_engine::Policy
 
+mod accounts;
+mod activation;
 mod approvals;
 pub mod audit;
 mod canonical;
@@ -24,9 +26,11 @@ mod crm;
 mod db;
 mod error;
 mod group;
+mod lookup;
 mod outbox;
 mod policies;
 mod propose;
+mod propose_with;
 mod registry;
 
 use std::fmt;
@@ -35,6 +39,8 @@ use std::str::FromStr;
 use chrono::{DateTime, Duration, DurationRound, Utc};
 use serde::Serialize;
 
+pub use accounts::{Account, Credentials, NewSession, SESSION_TOKEN_PREFIX};
+pub use activation::{Activation, PolicyTexts};
 pub use approvals::{
     ActionView, ApprovalOutcome, ApprovalView, Edit, EditOutcome, QueueItem, RevisionView,
 };
@@ -44,6 +50,7 @@ pub use crm::{ContactRecord, OpportunityRecord, OpportunityUpsert};
 pub use db::Backend;
 pub use error::StoreError;
 pub use group::GroupCommitter;
+pub use lookup::{AccountContext, ActionSummary, ContextQuery, OutboxStats, SuppressionRecord};
 pub use outbox::{OutboxItem, OutboxKind, OutboxView, message_id};
 pub use policies::Replay;
 pub use propose::Proposal;

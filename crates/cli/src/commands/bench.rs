@@ -48,6 +48,8 @@ pub struct BenchArgs {
 pub enum BenchMode {
     /// Durable decisions per second in the store (group commit) and single-decision latency.
     Store(super::bench_store::StoreBenchArgs),
+    /// Proposals/s end to end over loopback HTTP with durable commit, p99, HTTP overhead.
+    Http(super::bench_http::HttpBenchArgs),
 }
 
 /// The corpus's planted kinds and the sensitive subtopic that must find each.
@@ -62,6 +64,7 @@ const PLANTED: [(&str, &str); 5] = [
 pub fn run(args: BenchArgs) -> anyhow::Result<Outcome> {
     match args.mode {
         Some(BenchMode::Store(store)) => return super::bench_store::run(store),
+        Some(BenchMode::Http(http)) => return super::bench_http::run(http),
         None => {}
     }
     let policy = policy_files::load(args.policy.as_deref())?;

@@ -86,7 +86,16 @@ async fn bench(args: StoreBenchArgs) -> anyhow::Result<Outcome> {
     let key = Arc::new(tool.api_key);
 
     // Group commit: many proposers, one committer.
-    let committer = GroupCommitter::start(store.clone(), Arc::clone(&policy), args.max_batch);
+    let committer = {
+        let (store, policy) = (store.clone(), Arc::clone(&policy));
+        GroupCommitter::start(
+            move |batch| {
+                let (store, policy) = (store.clone(), Arc::clone(&policy));
+                async move { store.propose_batch(batch, &policy, Utc::now()).await }
+            },
+            args.max_batch,
+        )
+    };
     let started = Instant::now();
     let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let mut workers = Vec::new();

@@ -68,7 +68,14 @@ store_test!(one_bad_proposal_does_not_cost_the_others_their_answer);
 
 async fn concurrent_proposers_share_commits_and_each_gets_a_durable_answer(t: &TestDb) {
     let key = t.tool("outreach-agent").await;
-    let committer = GroupCommitter::start(t.store.clone(), Arc::new(t.policy.clone()), 16);
+    let (store, policy) = (t.store.clone(), Arc::new(t.policy.clone()));
+    let committer = GroupCommitter::start(
+        move |batch| {
+            let (store, policy) = (store.clone(), Arc::clone(&policy));
+            async move { store.propose_batch(batch, &policy, now()).await }
+        },
+        16,
+    );
     let mut tasks = Vec::new();
     for i in 0..64 {
         let (committer, key) = (committer.clone(), key.clone());

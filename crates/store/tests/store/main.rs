@@ -29,6 +29,7 @@ macro_rules! store_test {
     };
 }
 
+mod accounts;
 mod approvals;
 mod audit;
 mod group;

@@ -1,0 +1,368 @@
+//! The MCP server (Model Context Protocol, rmcp): the gate as tools an agent framework can
+//! call — propose an e-mail, propose a CRM update, read a decision, get account context.
+//!
+//! Two transports, one [`CountersignMcp`]: stdio (`countersign mcp`, the tool's API key
+//! given at start) and streamable HTTP at `/mcp` (the API key as `Authorization: Bearer`,
+//! checked by [`require_tool`] before rmcp sees the request). Either way the caller is a
+//! registered tool, and it goes through exactly the REST code paths: the same parsing,
+//! the same deadline-bound decision, the same visibility rules.
+//!
+//! The HTTP transport runs stateless (no MCP sessions kept in memory), so several
+//! instances behind a load balancer serve one client without sticky sessions.
+
+use std::sync::Arc;
+
+use axum::extract::{Request, State};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use rmcp::handler::server::router::tool::ToolRouter;
+use rmcp::handler::server::wrapper::Parameters;
+use rmcp::model::{CallToolResult, Implementation, ServerCapabilities, ServerConfig};
+use rmcp::service::RequestContext;
+use rmcp::transport::streamable_http_server::session::never::NeverSessionManager;
+use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
+use rmcp::{RoleServer, ServerHandler, schemars, tool, tool_handler, tool_router};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use tokio_util::sync::CancellationToken;
+
+use crate::auth::{self, Principal};
+use crate::error::ApiError;
+use crate::model::{ActionBody, ProposalBody};
+use crate::routes::actions::{propose_action, visible};
+use crate::routes::context::{ContextParams, gather};
+use crate::state::AppState;
+
+/// The authenticated tool of an MCP request: its registry entry and the key it used.
+#[derive(Debug, Clone)]
+pub struct McpCaller {
+    pub tool: countersign_store::Tool,
+    pub key: String,
+}
+
+/// What the decisions mean, for the calling agent. Part of every proposing tool's
+/// description, so an agent that reads only one tool still knows.
+const OUTCOMES: &str = "The answer's `decision.decision` is one of: `allow` (Countersign delivers it now or after the recipient's quiet hours; do not send it yourself); `hold` (it waits for the human roles in `decision.roles`; do NOT send it another way or reword it to get around review; tell the rep it is waiting and call `read_decision` later); `draft_only` (nothing is sent; give the draft to the rep to review and send by hand); `deny` (refused, e.g. an opted-out contact or a tool not cleared for the data; do not retry or reword it; report `decision.reasons` to the rep). `next_step` says the same in one sentence.";
+
+/// `propose_email` arguments.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+pub struct ProposeEmail {
+    /// Recipient addresses.
+    pub to: Vec<String>,
+    /// Copy addresses.
+    #[serde(default)]
+    pub cc: Vec<String>,
+    pub subject: String,
+    /// The message body, as it would be sent.
+    pub body: String,
+    /// The rep the e-mail is sent on behalf of.
+    pub on_behalf_of: Option<String>,
+    /// The buyer's message this replies to (its text), if any.
+    pub in_reply_to: Option<String>,
+    pub contact_id: Option<String>,
+    pub opportunity_id: Option<String>,
+    pub account_id: Option<String>,
+    /// Makes a retried call return the first answer instead of proposing twice.
+    pub idempotency_key: Option<String>,
+}
+
+/// `propose_crm_update` arguments.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+pub struct ProposeCrmUpdate {
+    pub opportunity_id: String,
+    /// Field → new value, e.g. `{"stage": "Negotiation", "next_step": "Send MSA"}`.
+    pub changes: serde_json::Map<String, Value>,
+    pub on_behalf_of: Option<String>,
+    pub account_id: Option<String>,
+    pub idempotency_key: Option<String>,
+}
+
+/// `read_decision` arguments.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+pub struct ReadDecision {
+    /// The `action_id` a proposal returned (`act_…`).
+    pub action_id: String,
+}
+
+/// `get_account_context` arguments: at least one.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+pub struct GetAccountContext {
+    pub contact_id: Option<String>,
+    /// The contact's e-mail address.
+    pub email: Option<String>,
+    pub opportunity_id: Option<String>,
+    pub account_id: Option<String>,
+}
+
+/// The MCP server. One per connection (stdio) or per request (HTTP); cheap to build.
+#[derive(Clone)]
+pub struct CountersignMcp {
+    state: AppState,
+    /// The stdio transport's caller, fixed at start; HTTP callers come with each request.
+    fixed: Option<Arc<McpCaller>>,
+    tool_router: ToolRouter<Self>,
+}
+
+fn failure(e: &ApiError) -> CallToolResult {
+    CallToolResult::structured_error(json!({
+        "error": {"code": e.code, "message": e.message, "field": e.field}
+    }))
+}
+
+fn success<T: serde::Serialize>(value: &T) -> CallToolResult {
+    match serde_json::to_value(value) {
+        Ok(v) => CallToolResult::structured(v),
+        Err(e) => failure(&ApiError::internal(&e)),
+    }
+}
+
+#[tool_router]
+impl CountersignMcp {
+    /// A server for the stdio transport, acting as `caller`.
+    pub fn stdio(state: AppState, caller: McpCaller) -> Self {
+        Self {
+            state,
+            fixed: Some(Arc::new(caller)),
+            tool_router: Self::tool_router(),
+        }
+    }
+
+    /// A server for the HTTP transport: the caller comes with each request.
+    pub fn http(state: AppState) -> Self {
+        Self {
+            state,
+            fixed: None,
+            tool_router: Self::tool_router(),
+        }
+    }
+
+    fn caller(&self, ctx: &RequestContext<RoleServer>) -> Result<McpCaller, ApiError> {
+        if let Some(c) = &self.fixed {
+            return Ok((**c).clone());
+        }
+        ctx.extensions
+            .get::<axum::http::request::Parts>()
+            .and_then(|p| p.extensions.get::<McpCaller>())
+            .cloned()
+            .ok_or_else(|| ApiError::unauthorized("no tool API key on this MCP request"))
+    }
+
+    async fn propose(&self, ctx: &RequestContext<RoleServer>, action: Value) -> CallToolResult {
+        let caller = match self.caller(ctx) {
+            Ok(c) => c,
+            Err(e) => return failure(&e),
+        };
+        let action = match countersign_engine::Action::from_json(&action) {
+            Ok(a) => a,
+            Err(e) => return failure(&ApiError::validation(e.field, e.problem)),
+        };
+        match propose_action(&self.state, action, &caller.key).await {
+            Ok(p) => success(&ProposalBody::from(&p)),
+            Err(e) => failure(&e),
+        }
+    }
+
+    #[tool(
+        name = "propose_email",
+        description = "Propose an e-mail to a buyer. Countersign checks it (pricing, security answers, executive recipients, commitments, personal data, opt-outs, frequency caps) and decides what may happen; nothing is sent unless it is allowed or later approved. Always use this instead of sending e-mail directly."
+    )]
+    async fn propose_email(
+        &self,
+        Parameters(p): Parameters<ProposeEmail>,
+        ctx: RequestContext<RoleServer>,
+    ) -> Result<CallToolResult, rmcp::ErrorData> {
+        let action = json!({
+            "kind": "email.send",
+            "on_behalf_of": p.on_behalf_of,
+            "target": {
+                "contact_id": p.contact_id,
+                "opportunity_id": p.opportunity_id,
+                "account_id": p.account_id,
+            },
+            "payload": {
+                "to": p.to, "cc": p.cc, "subject": p.subject, "body": p.body,
+                "in_reply_to": p.in_reply_to.map(|text| json!({"text": text})),
+            },
+            "idempotency_key": p.idempotency_key,
+        });
+        Ok(self.propose(&ctx, action).await)
+    }
+
+    #[tool(
+        name = "propose_crm_update",
+        description = "Propose a change to a CRM opportunity (stage, amount, close date, next step, …). Stage, amount and close-date changes usually need a manager or deal desk. Nothing is written to the CRM unless it is allowed or later approved."
+    )]
+    async fn propose_crm_update(
+        &self,
+        Parameters(p): Parameters<ProposeCrmUpdate>,
+        ctx: RequestContext<RoleServer>,
+    ) -> Result<CallToolResult, rmcp::ErrorData> {
+        let action = json!({
+            "kind": "crm.opportunity.update",
+            "on_behalf_of": p.on_behalf_of,
+            "target": {"opportunity_id": p.opportunity_id, "account_id": p.account_id},
+            "payload": {"changes": p.changes},
+            "idempotency_key": p.idempotency_key,
+        });
+        Ok(self.propose(&ctx, action).await)
+    }
+
+    #[tool(
+        name = "read_decision",
+        description = "Read the current state of an action this tool proposed: its decision, status (allowed, held, approved, rejected, draft_only, denied), the roles still missing, reviewers' edits and delivery. Use it to follow up on a `hold`: `approved` means Countersign delivers it; `rejected` means do not send it."
+    )]
+    async fn read_decision(
+        &self,
+        Parameters(p): Parameters<ReadDecision>,
+        ctx: RequestContext<RoleServer>,
+    ) -> Result<CallToolResult, rmcp::ErrorData> {
+        let caller = match self.caller(&ctx) {
+            Ok(c) => c,
+            Err(e) => return Ok(failure(&e)),
+        };
+        let principal = Principal::Tool(caller.tool);
+        let result = match visible(&self.state, &principal, &p.action_id).await {
+            Ok(view) => match ActionBody::from_view(&view) {
+                Some(body) => success(&body),
+                None => failure(&ApiError::internal(&"an action without revisions")),
+            },
+            Err(e) => failure(&e),
+        };
+        Ok(result)
+    }
+
+    #[tool(
+        name = "get_account_context",
+        description = "Get what Countersign knows before writing: the contact (title, time zone), whether they must not be contacted (opt-out, do-not-contact, legal hold), the opportunity (stage, amount, close date, owner) and recent actions on the contact, opportunity or account. Give at least one of contact_id, email, opportunity_id, account_id."
+    )]
+    async fn get_account_context(
+        &self,
+        Parameters(p): Parameters<GetAccountContext>,
+        ctx: RequestContext<RoleServer>,
+    ) -> Result<CallToolResult, rmcp::ErrorData> {
+        let caller = match self.caller(&ctx) {
+            Ok(c) => c,
+            Err(e) => return Ok(failure(&e)),
+        };
+        let principal = Principal::Tool(caller.tool);
+        let params = ContextParams {
+            contact_id: p.contact_id,
+            email: p.email,
+            opportunity_id: p.opportunity_id,
+            account_id: p.account_id,
+        };
+        Ok(match gather(&self.state, &principal, params).await {
+            Ok(body) => success(&body),
+            Err(e) => failure(&e),
+        })
+    }
+}
+
+#[tool_handler(router = self.tool_router)]
+impl ServerHandler for CountersignMcp {
+    fn get_info(&self) -> ServerConfig {
+        ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
+            .with_server_info(Implementation::new("countersign", env!("CARGO_PKG_VERSION")))
+            .with_instructions(format!(
+                "Countersign is the governance gate between AI and buyers: propose every e-mail and CRM change through it instead of acting directly. {OUTCOMES}"
+            ))
+    }
+}
+
+/// The streamable HTTP service for `/mcp`, stopped by `cancel`.
+pub fn http_service(
+    state: AppState,
+    cancel: CancellationToken,
+) -> StreamableHttpService<CountersignMcp, NeverSessionManager> {
+    let hosts = state.config.mcp.allowed_hosts.clone();
+    let body_limit = state.config.server.body_limit_bytes;
+    let mut config = StreamableHttpServerConfig::default()
+        .with_allowed_hosts(hosts)
+        .with_cancellation_token(cancel);
+    config.legacy_session_mode = false;
+    config.json_response = true;
+    config.sse_keep_alive = None;
+    config.max_request_body_bytes = body_limit;
+    StreamableHttpService::new(
+        move || Ok(CountersignMcp::http(state.clone())),
+        Arc::new(NeverSessionManager::default()),
+        config,
+    )
+}
+
+/// `/mcp` accepts registered tools only: checks the bearer API key, takes a rate-limit
+/// token, and hands the tool to the MCP handlers through the request's extensions.
+pub async fn require_tool(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let token = req
+        .headers()
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, t)| t.trim().to_owned());
+    let Some(token) = token else {
+        return ApiError::unauthorized(
+            "MCP over HTTP needs the tool's API key as `Authorization: Bearer …`",
+        )
+        .field("Authorization")
+        .into_response();
+    };
+    let principal = match auth::resolve(&state, &token).await {
+        Ok(p) => p,
+        Err(e) => return e.into_response(),
+    };
+    match principal {
+        Some(Principal::Tool(tool)) => {
+            if let Err(e) = state.limiter.tool(tool.tool_id) {
+                return e.into_response();
+            }
+            req.extensions_mut().insert(McpCaller { tool, key: token });
+            next.run(req).await
+        }
+        Some(Principal::Account(_)) => {
+            ApiError::forbidden("MCP is for tools: use a tool's API key").into_response()
+        }
+        None => ApiError::unauthorized("not an active tool's API key")
+            .field("Authorization")
+            .into_response(),
+    }
+}
+
+/// Serves MCP over stdin/stdout as the tool whose API key is `key`, until the client
+/// closes the stream.
+pub async fn serve_stdio(state: AppState, key: &str) -> Result<(), ServeStdioError> {
+    use rmcp::ServiceExt;
+    let tool = state
+        .store
+        .tool_by_key(key)
+        .await
+        .map_err(|e| ServeStdioError::Store(e.to_string()))?
+        .ok_or(ServeStdioError::UnknownKey)?;
+    let server = CountersignMcp::stdio(
+        state,
+        McpCaller {
+            tool,
+            key: key.to_owned(),
+        },
+    );
+    let running = server
+        .serve(rmcp::transport::stdio())
+        .await
+        .map_err(|e| ServeStdioError::Protocol(e.to_string()))?;
+    running
+        .waiting()
+        .await
+        .map_err(|e| ServeStdioError::Protocol(e.to_string()))?;
+    Ok(())
+}
+
+/// Why `countersign mcp` stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeStdioError {
+    #[error("--tool-key: not an active tool's API key (register one with `countersign tools add`)")]
+    UnknownKey,
+    #[error("{0}")]
+    Store(String),
+    #[error("mcp: {0}")]
+    Protocol(String),
+}

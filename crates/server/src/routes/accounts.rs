@@ -1,0 +1,142 @@
+//! `/v1/accounts` (admins): reviewer and admin accounts with argon2id passwords.
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::{get, put};
+use chrono::Utc;
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use crate::auth::{Caller, hash_password};
+use crate::error::{ApiError, ApiJson, ApiPath};
+use crate::routes::sessions::AccountBody;
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/v1/accounts", get(list).post(create))
+        .route("/v1/accounts/{name}/password", put(set_password))
+}
+
+/// A new account.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewAccount {
+    #[schema(min_length = 1, max_length = 100, pattern = "^[A-Za-z0-9._@-]+$")]
+    pub name: String,
+    /// Roles from the policy (`rep`, `manager`, `deal_desk`, `finance`, `legal`, `security`).
+    #[serde(default)]
+    pub roles: Vec<String>,
+    /// Manages tools, accounts, the policy and the audit log.
+    #[serde(default)]
+    pub admin: bool,
+    /// At least 12 characters.
+    #[schema(min_length = 12, max_length = 1024)]
+    pub password: String,
+}
+
+/// List accounts.
+#[utoipa::path(
+    get, path = "/v1/accounts", tag = "accounts",
+    responses(
+        (status = 200, description = "Every account", body = Vec<AccountBody>),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 429, response = crate::openapi::RateLimited),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<ApiJson<Vec<AccountBody>>, ApiError> {
+    caller.principal.admin()?;
+    let accounts = state.store.list_accounts().await?;
+    Ok(ApiJson(accounts.iter().map(AccountBody::from).collect()))
+}
+
+/// Create an account (audited).
+#[utoipa::path(
+    post, path = "/v1/accounts", tag = "accounts",
+    request_body = NewAccount,
+    responses(
+        (status = 201, description = "Created", body = AccountBody),
+        (status = 400, response = crate::openapi::BadRequest),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 413, response = crate::openapi::TooLarge),
+        (status = 415, response = crate::openapi::UnsupportedMediaType),
+        (status = 422, response = crate::openapi::Invalid),
+        (status = 429, response = crate::openapi::RateLimited),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(req): ApiJson<NewAccount>,
+) -> Result<(StatusCode, ApiJson<AccountBody>), ApiError> {
+    let admin = caller.principal.admin()?;
+    let hash = hash_password(req.password).await?;
+    let account = state
+        .store
+        .create_account(
+            &req.name,
+            &req.roles,
+            req.admin,
+            &hash,
+            &state.policy(),
+            &format!("reviewer:{}", admin.name),
+            Utc::now(),
+        )
+        .await?;
+    Ok((StatusCode::CREATED, ApiJson(AccountBody::from(&account))))
+}
+
+/// A new password.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordRequest {
+    /// At least 12 characters.
+    pub password: String,
+}
+
+/// Set an account's password (admins, or the account itself); its other sessions end.
+#[utoipa::path(
+    put, path = "/v1/accounts/{name}/password", tag = "accounts",
+    params(("name" = String, Path, description = "The account's name")),
+    request_body = PasswordRequest,
+    responses(
+        (status = 200, description = "Password set", body = AccountBody),
+        (status = 400, response = crate::openapi::BadRequest),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 413, response = crate::openapi::TooLarge),
+        (status = 415, response = crate::openapi::UnsupportedMediaType),
+        (status = 422, response = crate::openapi::Invalid),
+        (status = 429, response = crate::openapi::RateLimited),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn set_password(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(name): ApiPath<String>,
+    ApiJson(req): ApiJson<PasswordRequest>,
+) -> Result<ApiJson<AccountBody>, ApiError> {
+    let me = caller.principal.account()?;
+    if !me.admin && me.name != name {
+        return Err(ApiError::forbidden(
+            "only admins set other accounts' passwords",
+        ));
+    }
+    let hash = hash_password(req.password).await?;
+    let account = state
+        .store
+        .set_password(&name, &hash, &format!("reviewer:{}", me.name), Utc::now())
+        .await?;
+    state.auth_cache.clear();
+    Ok(ApiJson(AccountBody::from(&account)))
+}

@@ -1,0 +1,468 @@
+//! `/v1/actions`: tools propose actions and read their decisions; reviewers read, approve,
+//! edit and reject them.
+//!
+//! Who may see an action: the tool that proposed it; a reviewer who holds one of the
+//! roles it needs (any revision) or is the rep it is on behalf of; an admin. Everyone else
+//! gets 404 (tools: another tool's ids must not be confirmable) or 403 (reviewers). Who may
+//! approve, edit or reject is then decided by the store (Cedar policy, separation of
+//! duties), whose refusals are 403.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use chrono::Utc;
+use countersign_engine::{Action, Context, DecisionRecord, Policy};
+use countersign_store::{ActionStatus, ActionView, Edit};
+use serde::Deserialize;
+use serde_json::Value;
+use tracing::Span;
+use utoipa::ToSchema;
+
+use crate::auth::{Caller, Principal, Proposer};
+use crate::decide::decide_within;
+use crate::error::{ApiError, ApiJson, ApiPath};
+use crate::model::{ActionBody, ProposalBody};
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/v1/actions", post(propose))
+        .route("/v1/actions/{action_id}", get(read))
+        .route("/v1/actions/{action_id}/approve", post(approve))
+        .route("/v1/actions/{action_id}/edit", post(edit))
+        .route("/v1/actions/{action_id}/reject", post(reject))
+}
+
+/// An action to propose (DESIGN §2). The API key names the tool; `tool` is ignored.
+#[derive(Debug, Deserialize, ToSchema)]
+#[allow(dead_code, reason = "documents the body; the engine parses it")]
+pub struct ProposeRequest {
+    /// Your own id for the action, kept as `external_id`.
+    pub id: Option<String>,
+    /// `email.send`, `email.draft`, `crm.opportunity.update`, `crm.note.create`,
+    /// `crm.task.create`, `notify.internal`, `research.read`, or a kind the policy adds.
+    #[schema(example = "email.send")]
+    pub kind: String,
+    /// Ignored: the API key names the tool.
+    pub tool: Option<String>,
+    /// The rep the action is on behalf of.
+    pub on_behalf_of: Option<String>,
+    pub target: Option<TargetBody>,
+    /// For e-mail: `{"to": [...], "cc": [...], "subject", "body", "in_reply_to": {"text"}}`;
+    /// for `crm.opportunity.update`: `{"changes": {"stage": "…", "amount": 1}}`; for notes,
+    /// tasks and notifications: `{"subject", "body"}`.
+    #[schema(value_type = Object)]
+    pub payload: Value,
+    /// The material the draft was written from.
+    pub sources: Option<Vec<SourceBody>>,
+    /// Same as the `Idempotency-Key` header (which wins when both are given and agree).
+    pub idempotency_key: Option<String>,
+}
+
+/// The records an action is about.
+#[derive(Debug, Deserialize, ToSchema)]
+#[allow(dead_code, reason = "documents the body; the engine parses it")]
+pub struct TargetBody {
+    pub contact_id: Option<String>,
+    pub opportunity_id: Option<String>,
+    pub account_id: Option<String>,
+}
+
+/// A source the draft used.
+#[derive(Debug, Deserialize, ToSchema)]
+#[allow(dead_code, reason = "documents the body; the engine parses it")]
+pub struct SourceBody {
+    /// `crm`, `document`, `kb`, `web`, `email`, …
+    pub kind: String,
+    pub reference: String,
+    pub excerpt: Option<String>,
+    /// Whether the knowledge-base entry is approved for buyer answers.
+    pub approved: Option<bool>,
+}
+
+/// Propose an action.
+///
+/// The action is decided and stored in one transaction, with its audit records and (when
+/// allowed) its outbox row. A decision that takes longer than the server's decision
+/// timeout is held (fail closed). The same `Idempotency-Key` with the same action returns
+/// the first answer (200, `replayed: true`); with a different action, 409. A key the
+/// registry does not know is denied and recorded as shadow AI.
+#[utoipa::path(
+    post, path = "/v1/actions", tag = "actions",
+    request_body = ProposeRequest,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retried proposal return the first answer")),
+    responses(
+        (status = 201, description = "Decided and stored", body = ProposalBody),
+        (status = 200, description = "Replayed: the answer stored for this idempotency key", body = ProposalBody),
+        (status = 400, response = crate::openapi::BadRequest),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 409, response = crate::openapi::Conflict),
+        (status = 413, response = crate::openapi::TooLarge),
+        (status = 415, response = crate::openapi::UnsupportedMediaType),
+        (status = 422, response = crate::openapi::Invalid),
+        (status = 429, response = crate::openapi::RateLimited),
+        (status = 503, response = crate::openapi::Unavailable),
+    ),
+    security(("bearer" = []))
+)]
+#[tracing::instrument(skip_all, fields(action_id, tool))]
+pub async fn propose(
+    State(state): State<AppState>,
+    proposer: Proposer,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<Value>,
+) -> Result<impl IntoResponse, ApiError> {
+    let started = Instant::now();
+    let key = match &proposer {
+        Proposer::Tool { tool, key } => {
+            Span::current().record("tool", tool.name.as_str());
+            key.clone()
+        }
+        Proposer::Unknown { key } => {
+            Span::current().record("tool", "unknown");
+            key.clone()
+        }
+        Proposer::Account(_) => {
+            return Err(ApiError::forbidden(
+                "actions are proposed by tools with their API key, not by reviewer accounts",
+            ));
+        }
+    };
+    let action = parse_action(body, &headers)?;
+    let proposal = propose_action(&state, action, &key).await?;
+    Span::current().record("action_id", proposal.action_id.as_str());
+    metrics::histogram!(crate::metrics::PROPOSAL_SECONDS).record(started.elapsed().as_secs_f64());
+    let status = if proposal.replayed {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
+    Ok((status, ApiJson(ProposalBody::from(&proposal))))
+}
+
+/// Parses the body as an action and applies the `Idempotency-Key` header.
+pub fn parse_action(mut body: Value, headers: &HeaderMap) -> Result<Action, ApiError> {
+    if let Some(header) = headers.get("idempotency-key") {
+        let header = header
+            .to_str()
+            .map_err(|_| ApiError::validation("Idempotency-Key", "must be printable ASCII"))?;
+        let obj = body
+            .as_object_mut()
+            .ok_or_else(|| ApiError::validation("action", "expected a JSON object"))?;
+        match obj.get("idempotency_key") {
+            Some(Value::String(k)) if k != header => {
+                return Err(ApiError::validation(
+                    "Idempotency-Key",
+                    "differs from the body's `idempotency_key`",
+                ));
+            }
+            _ => {
+                obj.insert(
+                    "idempotency_key".to_owned(),
+                    Value::String(header.to_owned()),
+                );
+            }
+        }
+    }
+    Action::from_json(&body).map_err(|e| ApiError::validation(e.field, e.problem))
+}
+
+/// Proposes with the decision deadline, through group commit when it is on: shared by
+/// REST and MCP.
+pub async fn propose_action(
+    state: &AppState,
+    action: Action,
+    key: &str,
+) -> Result<countersign_store::Proposal, ApiError> {
+    if let Some(committer) = &state.committer {
+        return Ok(committer.propose(action, key).await?);
+    }
+    let policy = state.policy();
+    let decider = decider(state, policy.clone(), Utc::now());
+    let now = Utc::now();
+    Ok(state
+        .store
+        .propose_with(action, key, &policy, now, decider)
+        .await?)
+}
+
+/// Proposes a batch in one transaction (the group committer's call).
+pub async fn propose_batch(
+    state: &AppState,
+    batch: Vec<(Action, String)>,
+) -> Vec<Result<countersign_store::Proposal, countersign_store::StoreError>> {
+    let policy = state.policy();
+    let now = Utc::now();
+    let decider = decider(state, policy.clone(), now);
+    state
+        .store
+        .propose_batch_with(batch, &policy, now, decider)
+        .await
+}
+
+/// The store's decider: the engine under the deadline, with its metrics.
+fn decider(
+    state: &AppState,
+    policy: Arc<Policy>,
+    now: chrono::DateTime<Utc>,
+) -> impl Fn(Action, Context) -> std::pin::Pin<Box<dyn Future<Output = DecisionRecord> + Send>>
++ Send
++ Sync
++ 'static {
+    let gate = state.gate.clone();
+    let limit = state.decision_timeout();
+    move |action, ctx| {
+        let gate = gate.clone();
+        let policy = policy.clone();
+        Box::pin(async move {
+            let timed = decide_within(gate, policy, action, ctx, now, limit).await;
+            crate::metrics::decision(&timed.record, timed.took, timed.timed_out);
+            if timed.timed_out {
+                tracing::warn!(
+                    limit_ms = limit.as_millis(),
+                    "decision over its deadline: held"
+                );
+            }
+            timed.record
+        })
+    }
+}
+
+/// Loads an action and checks the caller may see it.
+pub async fn visible(
+    state: &AppState,
+    principal: &Principal,
+    action_id: &str,
+) -> Result<ActionView, ApiError> {
+    let account = match principal {
+        Principal::Tool(t) => {
+            // Tools see their own proposals only — by registry id, as a revoked tool's
+            // name may be registered again — and others' ids stay unconfirmed.
+            let owner = state.store.action_tool_id(action_id).await;
+            if !matches!(owner, Ok(Some(id)) if id == t.tool_id) {
+                return Err(ApiError::not_found(format!(
+                    "action `{action_id}` not found"
+                )));
+            }
+            return Ok(state.store.show(action_id, Utc::now()).await?);
+        }
+        Principal::Account(a) => a,
+    };
+    let view = state.store.show(action_id, Utc::now()).await?;
+    let allowed = account.admin
+        || view.on_behalf_of.as_deref() == Some(account.name.as_str())
+        || view.revisions.iter().any(|r| {
+            r.required_roles
+                .iter()
+                .any(|role| account.roles.contains(role))
+        });
+    if allowed {
+        Ok(view)
+    } else {
+        Err(ApiError::forbidden(format!(
+            "action `{action_id}` needs none of your roles and is not on your behalf"
+        )))
+    }
+}
+
+/// Read an action with its decision, revisions, approvals and delivery state.
+#[utoipa::path(
+    get, path = "/v1/actions/{action_id}", tag = "actions",
+    params(("action_id" = String, Path, description = "The store's id (`act_…`)")),
+    responses(
+        (status = 200, description = "The action", body = ActionBody),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 429, response = crate::openapi::RateLimited),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn read(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(action_id): ApiPath<String>,
+) -> Result<ApiJson<ActionBody>, ApiError> {
+    let view = visible(&state, &caller.principal, &action_id).await?;
+    body(&view)
+}
+
+fn body(view: &ActionView) -> Result<ApiJson<ActionBody>, ApiError> {
+    ActionBody::from_view(view)
+        .map(ApiJson)
+        .ok_or_else(|| ApiError::internal(&"an action without revisions"))
+}
+
+/// What an approval did.
+#[derive(Debug, serde::Serialize, ToSchema)]
+pub struct ApprovalResult {
+    pub action_id: String,
+    /// `held` while roles are missing, `approved` once released.
+    #[schema(value_type = crate::model::StatusName)]
+    pub status: String,
+    pub revision: i64,
+    pub approved_roles: Vec<String>,
+    pub missing_roles: Vec<String>,
+    /// Why a fully covered action is still held, if it is.
+    pub waiting_for: Option<String>,
+    pub outbox_id: Option<i64>,
+}
+
+/// Approve the latest revision of a held action.
+///
+/// The approval covers the required roles the reviewer holds. The action is released to
+/// the outbox when every role is covered and, for a protected moment, someone besides the
+/// rep approved. Refused (403) for reviewers without a required role and for the rep
+/// approving their own protected moment.
+#[utoipa::path(
+    post, path = "/v1/actions/{action_id}/approve", tag = "reviews",
+    params(("action_id" = String, Path, description = "The store's id (`act_…`)")),
+    responses(
+        (status = 200, description = "Approved", body = ApprovalResult),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 409, response = crate::openapi::Conflict),
+        (status = 429, response = crate::openapi::RateLimited),
+    ),
+    security(("bearer" = []))
+)]
+#[tracing::instrument(skip_all, fields(action_id = %action_id))]
+pub async fn approve(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(action_id): ApiPath<String>,
+) -> Result<ApiJson<ApprovalResult>, ApiError> {
+    let account = caller.principal.account()?;
+    let view = visible(&state, &caller.principal, &action_id).await?;
+    let policy = state.policy();
+    let outcome = state
+        .store
+        .approve(&action_id, &account.name, &policy, Utc::now())
+        .await?;
+    metrics::counter!(crate::metrics::REVIEWS, "outcome" => "approval").increment(1);
+    if outcome.status == ActionStatus::Approved {
+        let waited = (Utc::now() - view.created_at).num_milliseconds().max(0);
+        #[allow(clippy::cast_precision_loss, reason = "a latency for a histogram")]
+        metrics::histogram!(crate::metrics::APPROVAL_SECONDS).record(waited as f64 / 1000.0);
+    }
+    Ok(ApiJson(ApprovalResult {
+        action_id: outcome.action_id,
+        status: outcome.status.as_str().to_owned(),
+        revision: outcome.revision,
+        approved_roles: outcome.approved_roles.into_iter().collect(),
+        missing_roles: outcome.missing_roles.into_iter().collect(),
+        waiting_for: outcome.waiting_for,
+        outbox_id: outcome.outbox_id,
+    }))
+}
+
+/// A new body (and optionally subject) for a held e-mail or note.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EditRequest {
+    pub subject: Option<String>,
+    pub body: String,
+}
+
+/// Edit a held action: a new revision, decided again.
+///
+/// New findings add roles; roles earlier revisions needed stay; earlier approvals stop
+/// counting.
+#[utoipa::path(
+    post, path = "/v1/actions/{action_id}/edit", tag = "reviews",
+    params(("action_id" = String, Path, description = "The store's id (`act_…`)")),
+    request_body = EditRequest,
+    responses(
+        (status = 200, description = "The action after the edit", body = ActionBody),
+        (status = 400, response = crate::openapi::BadRequest),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 409, response = crate::openapi::Conflict),
+        (status = 413, response = crate::openapi::TooLarge),
+        (status = 415, response = crate::openapi::UnsupportedMediaType),
+        (status = 422, response = crate::openapi::Invalid),
+        (status = 429, response = crate::openapi::RateLimited),
+    ),
+    security(("bearer" = []))
+)]
+#[tracing::instrument(skip_all, fields(action_id = %action_id))]
+pub async fn edit(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(action_id): ApiPath<String>,
+    ApiJson(req): ApiJson<EditRequest>,
+) -> Result<ApiJson<ActionBody>, ApiError> {
+    let account = caller.principal.account()?;
+    visible(&state, &caller.principal, &action_id).await?;
+    let policy = state.policy();
+    state
+        .store
+        .edit(
+            &action_id,
+            &account.name,
+            &Edit {
+                subject: req.subject,
+                body: req.body,
+            },
+            &policy,
+            Utc::now(),
+        )
+        .await?;
+    metrics::counter!(crate::metrics::REVIEWS, "outcome" => "edit").increment(1);
+    let view = state.store.show(&action_id, Utc::now()).await?;
+    body(&view)
+}
+
+/// Why a held action is rejected.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RejectRequest {
+    /// Required: say why.
+    pub reason: String,
+}
+
+/// Reject a held action, with a reason.
+#[utoipa::path(
+    post, path = "/v1/actions/{action_id}/reject", tag = "reviews",
+    params(("action_id" = String, Path, description = "The store's id (`act_…`)")),
+    request_body = RejectRequest,
+    responses(
+        (status = 200, description = "The action after the rejection", body = ActionBody),
+        (status = 400, response = crate::openapi::BadRequest),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 409, response = crate::openapi::Conflict),
+        (status = 413, response = crate::openapi::TooLarge),
+        (status = 415, response = crate::openapi::UnsupportedMediaType),
+        (status = 422, response = crate::openapi::Invalid),
+        (status = 429, response = crate::openapi::RateLimited),
+    ),
+    security(("bearer" = []))
+)]
+#[tracing::instrument(skip_all, fields(action_id = %action_id))]
+pub async fn reject(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(action_id): ApiPath<String>,
+    ApiJson(req): ApiJson<RejectRequest>,
+) -> Result<ApiJson<ActionBody>, ApiError> {
+    let account = caller.principal.account()?;
+    visible(&state, &caller.principal, &action_id).await?;
+    state
+        .store
+        .reject(&action_id, &account.name, &req.reason, Utc::now())
+        .await?;
+    metrics::counter!(crate::metrics::REVIEWS, "outcome" => "rejection").increment(1);
+    let view = state.store.show(&action_id, Utc::now()).await?;
+    body(&view)
+}

@@ -1,0 +1,442 @@
+//! [`TestApp`]: the real server on `127.0.0.1:0` with a fresh SQLite file or a fresh
+//! PostgreSQL database (on the server named by `COUNTERSIGN_TEST_POSTGRES_URL`), plus
+//! verbs for what tests do: register tools, create accounts and log in, propose, approve.
+//!
+//! Without that variable the PostgreSQL half of each test prints a note and passes, except
+//! under CI (`CI` set), where it fails naming what is missing (`scripts/with-postgres`
+//! provides the server). Logs are quiet unless `TEST_LOG=1`.
+
+use std::sync::{Arc, OnceLock};
+
+use countersign_engine::Gate;
+use countersign_server::{AppState, Config};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use sqlx::{AssertSqlSafe, Connection};
+
+/// Which backend a test instance runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Sqlite,
+    Postgres,
+}
+
+pub const POSTGRES_VAR: &str = "COUNTERSIGN_TEST_POSTGRES_URL";
+
+/// The password every test account has.
+pub const PASSWORD: &str = "correct horse battery staple";
+
+/// A running server and what it needs around it.
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub state: AppState,
+    pub database_url: String,
+    /// Bearer token of `ada.admin`, an admin with no reviewer roles.
+    pub admin: String,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+    _dir: Option<tempfile::TempDir>,
+    drop_database: Option<(String, String)>,
+}
+
+/// A response's status and JSON body (`Value::Null` when the body is not JSON).
+#[derive(Debug, Clone)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
+}
+
+impl Reply {
+    /// The error code of an error body.
+    pub fn code(&self) -> &str {
+        self.body["error"]["code"].as_str().unwrap_or("")
+    }
+}
+
+fn init_logs() {
+    static ONCE: OnceLock<()> = OnceLock::new();
+    ONCE.get_or_init(|| {
+        if std::env::var_os("TEST_LOG").is_some() {
+            countersign_server::telemetry::init("human", "debug");
+        }
+    });
+}
+
+/// One argon2id hash of [`PASSWORD`], computed once: hashing is deliberately slow.
+async fn password_hash() -> String {
+    static HASH: tokio::sync::OnceCell<String> = tokio::sync::OnceCell::const_new();
+    HASH.get_or_init(|| async {
+        countersign_server::auth::hash_password(PASSWORD.to_owned())
+            .await
+            .unwrap()
+    })
+    .await
+    .clone()
+}
+
+/// 16 random lowercase letters and digits, for database names.
+fn suffix() -> String {
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes).unwrap();
+    bytes
+        .iter()
+        .map(|b| char::from(b"abcdefghijklmnopqrstuvwxyz0123456789"[usize::from(*b % 36)]))
+        .collect()
+}
+
+fn with_database(server: &str, name: &str) -> String {
+    let (base, query) = match server.split_once('?') {
+        Some((b, q)) => (b, format!("?{q}")),
+        None => (server, String::new()),
+    };
+    let (scheme, rest) = base.split_once("://").unwrap_or(("postgres", base));
+    let host = rest.split('/').next().unwrap_or(rest);
+    format!("{scheme}://{host}/{name}{query}")
+}
+
+impl TestApp {
+    /// A server with the default configuration.
+    pub async fn spawn(kind: Kind) -> Option<Self> {
+        Self::spawn_with(kind, |_| {}, None).await
+    }
+
+    /// A server with `configure` applied to its configuration and, optionally, a gate
+    /// with chosen detectors.
+    pub async fn spawn_with(
+        kind: Kind,
+        configure: impl FnOnce(&mut Config),
+        gate: Option<Gate>,
+    ) -> Option<Self> {
+        init_logs();
+        let (url, dir, drop_database) = match kind {
+            Kind::Sqlite => {
+                let dir = tempfile::tempdir().unwrap();
+                let url = format!("sqlite://{}", dir.path().join("countersign.db").display());
+                (url, Some(dir), None)
+            }
+            Kind::Postgres => {
+                let Ok(server) = std::env::var(POSTGRES_VAR) else {
+                    if std::env::var_os("CI").is_some() {
+                        panic!(
+                            "{POSTGRES_VAR} is not set: the PostgreSQL API tests need a server \
+                             (run them under scripts/with-postgres)"
+                        );
+                    }
+                    eprintln!(
+                        "note: {POSTGRES_VAR} is not set, PostgreSQL half skipped \
+                         (run under scripts/with-postgres)"
+                    );
+                    return None;
+                };
+                let name = format!("cs_api_{}", suffix());
+                let mut admin = sqlx::PgConnection::connect(&server)
+                    .await
+                    .unwrap_or_else(|e| panic!("cannot reach PostgreSQL at {POSTGRES_VAR}: {e}"));
+                sqlx::query(AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                    .execute(&mut admin)
+                    .await
+                    .unwrap();
+                admin.close().await.unwrap();
+                (with_database(&server, &name), None, Some((server, name)))
+            }
+        };
+        let mut config = Config::default();
+        config.database.url.clone_from(&url);
+        config.database.max_connections = 4;
+        config.policy.refresh_interval_ms = 200;
+        configure(&mut config);
+        config.validate().unwrap();
+        let state = match gate {
+            None => AppState::build(config).await.unwrap(),
+            Some(gate) => {
+                let built = AppState::build(config.clone()).await.unwrap();
+                AppState::new(
+                    built.store.clone(),
+                    (*built.policy()).clone(),
+                    Arc::new(gate),
+                    config,
+                )
+            }
+        };
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(countersign_server::run(
+            listener,
+            state.clone(),
+            async move {
+                let _ = rx.await;
+            },
+        ));
+        let mut app = Self {
+            base: format!("http://{addr}"),
+            client: reqwest::Client::new(),
+            state,
+            database_url: url,
+            admin: String::new(),
+            shutdown: Some(tx),
+            server: Some(server),
+            _dir: dir,
+            drop_database,
+        };
+        app.admin = app.account("ada.admin", &[], true).await;
+        Some(app)
+    }
+
+    /// A second server on the same database, as a second instance behind a load balancer
+    /// would be. Its admin token is this one's (sessions live in the database).
+    pub async fn another_instance(&self) -> TestApp {
+        let mut config = self.state.config.clone();
+        config.policy.dir = None;
+        let state = AppState::build(config).await.unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(countersign_server::run(
+            listener,
+            state.clone(),
+            async move {
+                let _ = rx.await;
+            },
+        ));
+        TestApp {
+            base: format!("http://{addr}"),
+            client: reqwest::Client::new(),
+            state,
+            database_url: self.database_url.clone(),
+            admin: self.admin.clone(),
+            shutdown: Some(tx),
+            server: Some(server),
+            _dir: None,
+            drop_database: None,
+        }
+    }
+
+    /// Signals shutdown and waits until the server has stopped (its database stays).
+    pub async fn shutdown(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(server) = self.server.take() {
+            server.await.unwrap().unwrap();
+        }
+    }
+
+    /// Stops the server gracefully and drops its database.
+    pub async fn stop(mut self) {
+        self.shutdown().await;
+        if let Some((server, name)) = &self.drop_database
+            && let Ok(mut admin) = sqlx::PgConnection::connect(server).await
+        {
+            let _ = sqlx::query(AssertSqlSafe(format!(
+                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+            )))
+            .execute(&mut admin)
+            .await;
+            let _ = admin.close().await;
+        }
+    }
+
+    /// Sends a request with an optional bearer token and JSON body.
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+    ) -> Reply {
+        let mut req = self.client.request(method, format!("{}{path}", self.base));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.json(b);
+        }
+        let resp = req.send().await.unwrap();
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let text = resp.text().await.unwrap();
+        Reply {
+            status,
+            headers,
+            body: serde_json::from_str(&text).unwrap_or(Value::Null),
+        }
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> Reply {
+        self.send(Method::GET, path, Some(token), None).await
+    }
+
+    pub async fn post(&self, path: &str, token: &str, body: &Value) -> Reply {
+        self.send(Method::POST, path, Some(token), Some(body)).await
+    }
+
+    /// Registers a tool cleared for e-mail, CRM updates and notes; returns its API key.
+    pub async fn tool(&self, name: &str) -> String {
+        let r = self
+            .post(
+                "/v1/tools",
+                &self.admin.clone(),
+                &json!({
+                    "name": name,
+                    "kinds": ["email.send", "crm.opportunity.update", "crm.note.create"],
+                    "data_classes": ["contact_details"],
+                }),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+        r.body["api_key"].as_str().unwrap().to_owned()
+    }
+
+    /// Creates an account with [`PASSWORD`] and logs it in; returns its session token.
+    pub async fn account(&self, name: &str, roles: &[&str], admin: bool) -> String {
+        let roles: Vec<String> = roles.iter().map(|r| (*r).to_owned()).collect();
+        let policy = self.state.policy();
+        self.state
+            .store
+            .create_account(
+                name,
+                &roles,
+                admin,
+                &password_hash().await,
+                &policy,
+                "cli:test",
+                chrono::Utc::now(),
+            )
+            .await
+            .unwrap();
+        self.login(name).await
+    }
+
+    /// Logs `name` in with [`PASSWORD`]; returns the token.
+    pub async fn login(&self, name: &str) -> String {
+        let r = self
+            .send(
+                Method::POST,
+                "/v1/sessions",
+                None,
+                Some(&json!({"name": name, "password": PASSWORD})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+        r.body["token"].as_str().unwrap().to_owned()
+    }
+
+    /// Proposes an e-mail with `body` to `to` on behalf of `sam.rep`.
+    pub async fn propose_email(&self, key: &str, to: &str, body: &str) -> Reply {
+        self.post(
+            "/v1/actions",
+            key,
+            &json!({
+                "kind": "email.send",
+                "on_behalf_of": "sam.rep",
+                "payload": {"to": [to], "subject": "Following up", "body": body},
+            }),
+        )
+        .await
+    }
+}
+
+/// A routine follow-up: allowed.
+pub const ROUTINE: &str =
+    "Hi Dana, thanks for the call today. I've attached the recap and the slides. Talk soon, Sam";
+/// A discount: commercial, held for deal desk.
+pub const DISCOUNT: &str = "Hi Dana, we can do 15% off if you sign by Friday. Best, Sam";
+/// A discount plus a security claim: held for deal desk and security.
+pub const DISCOUNT_AND_SECURITY: &str = "Hi Dana, we can do 15% off if you sign by Friday. On security: we are SOC 2 Type II certified and encrypt all customer data at rest with AES-256. Best, Sam";
+
+/// The repository's root.
+pub fn repo_root() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// A tool a test needs but the machine lacks: fails under CI (`CI` set), naming it;
+/// otherwise prints a note and returns `None` so the test passes without it.
+pub fn missing(what: &str, how: &str) -> Option<std::convert::Infallible> {
+    if std::env::var_os("CI").is_some() {
+        panic!("missing: {what} ({how})");
+    }
+    eprintln!("note: {what} is missing, test skipped ({how})");
+    None
+}
+
+/// The tools venv's python (`scripts/python-tools` creates it and installs aiosmtpd, mcp
+/// and schemathesis at pinned versions), once per test process.
+pub fn python() -> Option<std::path::PathBuf> {
+    static PYTHON: OnceLock<Option<std::path::PathBuf>> = OnceLock::new();
+    PYTHON
+        .get_or_init(|| {
+            let script = repo_root().join("scripts/python-tools");
+            let out = std::process::Command::new("bash").arg(&script).output();
+            match out {
+                Ok(o) if o.status.success() => {
+                    let path = String::from_utf8_lossy(&o.stdout).trim().to_owned();
+                    Some(std::path::PathBuf::from(path))
+                }
+                Ok(o) => {
+                    missing(
+                        "the Python tools venv",
+                        &format!(
+                            "scripts/python-tools failed: {}",
+                            String::from_utf8_lossy(&o.stderr).trim()
+                        ),
+                    );
+                    None
+                }
+                Err(e) => {
+                    missing("bash", &format!("cannot run scripts/python-tools: {e}"));
+                    None
+                }
+            }
+        })
+        .clone()
+}
+
+/// The `countersign` binary, built (or found up to date) in this test's target directory
+/// and profile, once per test process.
+pub fn countersign_binary() -> Option<std::path::PathBuf> {
+    static BIN: OnceLock<Option<std::path::PathBuf>> = OnceLock::new();
+    BIN.get_or_init(|| {
+        // target/<profile>/deps/api-<hash>
+        let exe = std::env::current_exe().unwrap();
+        let profile_dir = exe.parent()?.parent()?.to_path_buf();
+        let target_dir = profile_dir.parent()?.to_path_buf();
+        let profile = profile_dir.file_name()?.to_string_lossy().into_owned();
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+        let mut cmd = std::process::Command::new(cargo);
+        cmd.args([
+            "build",
+            "--quiet",
+            "-p",
+            "countersign",
+            "--bin",
+            "countersign",
+        ])
+        .env("CARGO_TARGET_DIR", &target_dir)
+        .current_dir(repo_root());
+        match profile.as_str() {
+            "debug" => {}
+            "release" => {
+                cmd.arg("--release");
+            }
+            other => {
+                cmd.args(["--profile", other]);
+            }
+        }
+        let status = cmd.status();
+        let bin = profile_dir.join("countersign");
+        match status {
+            Ok(s) if s.success() && bin.exists() => Some(bin),
+            other => {
+                missing(
+                    "the countersign binary",
+                    &format!("cargo build -p countersign: {other:?}"),
+                );
+                None
+            }
+        }
+    })
+    .clone()
+}

@@ -1,0 +1,394 @@
+//! Accounts for the server: reviewers who log in with a password, admins, and the bearer
+//! tokens (sessions) a log-in hands out. Also looks tools up by their API key, the other
+//! kind of bearer the server accepts.
+//!
+//! The store never sees a password: the server hashes it (argon2id) and the store keeps
+//! the PHC string. Session tokens and API keys are kept as SHA-256 hashes only, so a copy
+//! of the database does not let anyone in. Account changes and log-ins are audited; a
+//! failed log-in is not (it would let anyone grow the chain), the server counts it instead.
+
+use std::collections::BTreeSet;
+
+use chrono::{DateTime, Duration, Utc};
+use countersign_engine::Policy;
+use serde::Serialize;
+use serde_json::json;
+
+use crate::audit::{self, Event};
+use crate::canonical::{random_base62, sha256_hex};
+use crate::db::{Lock, Row, Tx};
+use crate::error::StoreError;
+use crate::registry::Tool;
+use crate::{Store, micros};
+
+/// A reviewer or admin who may log in to the server.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Account {
+    pub reviewer_id: i64,
+    pub name: String,
+    /// Policy roles (`manager`, `deal_desk`, …); may be empty for an admin.
+    pub roles: BTreeSet<String>,
+    /// Manages tools, accounts, the policy and the audit log.
+    pub admin: bool,
+    /// Whether a password is set (an account without one cannot log in).
+    pub has_password: bool,
+    pub disabled_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// What a log-in needs: the account and its stored password hash.
+#[derive(Debug, Clone)]
+pub struct Credentials {
+    pub account: Account,
+    /// The argon2id PHC string, if a password is set.
+    pub password_hash: Option<String>,
+}
+
+/// A fresh session: the bearer token is shown this once.
+#[derive(Debug, Clone, Serialize)]
+pub struct NewSession {
+    /// `csr_` + 32 base62 characters.
+    pub token: String,
+    pub expires_at: DateTime<Utc>,
+    pub account: Account,
+}
+
+/// The prefix of session tokens; tools' API keys start with `cs_`.
+pub const SESSION_TOKEN_PREFIX: &str = "csr_";
+
+fn account_from(row: &Row) -> Result<Credentials, StoreError> {
+    let password_hash: Option<String> = row.get("password_hash")?;
+    Ok(Credentials {
+        account: Account {
+            reviewer_id: row.get("reviewer_id")?,
+            name: row.get("name")?,
+            roles: row.json("roles")?,
+            admin: row.get("admin")?,
+            has_password: password_hash.is_some(),
+            disabled_at: row.get("disabled_at")?,
+            created_at: row.get("created_at")?,
+        },
+        password_hash,
+    })
+}
+
+fn check_roles(roles: &[String], admin: bool, policy: &Policy) -> Result<(), StoreError> {
+    if roles.is_empty() && !admin {
+        return Err(StoreError::invalid(
+            "roles",
+            "name at least one role (only an admin may have none)",
+        ));
+    }
+    for (i, r) in roles.iter().enumerate() {
+        if !policy.config.roles.contains(r) {
+            let known: Vec<&str> = policy.config.roles.iter().map(String::as_str).collect();
+            return Err(StoreError::invalid(
+                format!("roles[{i}]"),
+                format!(
+                    "`{r}` is not a role of the policy (expected one of {})",
+                    known.join(", ")
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn check_account_name(name: &str) -> Result<(), StoreError> {
+    let ok = !name.is_empty()
+        && name.len() <= 100
+        && name
+            .chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, '.' | '_' | '-' | '@'));
+    if ok {
+        Ok(())
+    } else {
+        Err(StoreError::invalid(
+            "name",
+            format!("`{name}` must be 1 to 100 letters, digits, `.`, `_`, `-` or `@`"),
+        ))
+    }
+}
+
+fn check_hash(password_hash: &str) -> Result<(), StoreError> {
+    // The server passes a PHC string; anything else is a bug, never user input.
+    if password_hash.starts_with("$argon2id$") {
+        Ok(())
+    } else {
+        Err(StoreError::invalid(
+            "password_hash",
+            "must be an argon2id PHC string",
+        ))
+    }
+}
+
+async fn credentials_by_name(tx: &mut Tx, name: &str) -> Result<Option<Credentials>, StoreError> {
+    let q = tx
+        .query(
+            "SELECT reviewer_id, name, roles, admin, password_hash, disabled_at, created_at \
+             FROM reviewer WHERE name = $1",
+        )
+        .bind(name.to_owned());
+    tx.fetch_optional(q)
+        .await?
+        .as_ref()
+        .map(account_from)
+        .transpose()
+}
+
+impl Store {
+    /// Creates an account (a reviewer who can log in) with roles, the admin flag and a
+    /// password hash. Refused if the name is taken.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn create_account(
+        &self,
+        name: &str,
+        roles: &[String],
+        admin: bool,
+        password_hash: &str,
+        policy: &Policy,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Account, StoreError> {
+        let now = micros(now);
+        check_account_name(name)?;
+        check_roles(roles, admin, policy)?;
+        check_hash(password_hash)?;
+        let roles: BTreeSet<String> = roles.iter().cloned().collect();
+        let mut tx = self.pool.write(Lock::AuditChain).await?;
+        if credentials_by_name(&mut tx, name).await?.is_some() {
+            return Err(StoreError::Refused(format!(
+                "account `{name}` already exists"
+            )));
+        }
+        let row = tx
+            .fetch_one(
+                tx.query(
+                    "INSERT INTO reviewer (name, roles, admin, password_hash, created_at) \
+                     VALUES ($1, $2, $3, $4, $5) \
+                     RETURNING reviewer_id, name, roles, admin, password_hash, disabled_at, created_at",
+                )
+                    .bind(name.to_owned())
+                    .bind(sqlx::types::Json(&roles))
+                    .bind(admin)
+                    .bind(password_hash.to_owned())
+                    .bind(now),
+            )
+            .await?;
+        let account = account_from(&row)?.account;
+        audit::append(
+            &mut tx,
+            Event {
+                event: "account_registration",
+                action_id: None,
+                actor,
+                data: json!({
+                    "reviewer_id": account.reviewer_id,
+                    "name": account.name,
+                    "roles": account.roles,
+                    "admin": account.admin,
+                }),
+            },
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(account)
+    }
+
+    /// Sets (or replaces) the password hash of an existing reviewer, so they can log in.
+    /// Their existing sessions are revoked.
+    pub async fn set_password(
+        &self,
+        name: &str,
+        password_hash: &str,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Account, StoreError> {
+        let now = micros(now);
+        check_hash(password_hash)?;
+        let mut tx = self.pool.write(Lock::AuditChain).await?;
+        let row = tx
+            .fetch_optional(
+                tx.query(
+                    "UPDATE reviewer SET password_hash = $1 WHERE name = $2 \
+                     RETURNING reviewer_id, name, roles, admin, password_hash, disabled_at, created_at",
+                )
+                .bind(password_hash.to_owned())
+                .bind(name.to_owned()),
+            )
+            .await?
+            .ok_or_else(|| StoreError::not_found("account", name))?;
+        let account = account_from(&row)?.account;
+        let q = tx
+            .query(
+                "UPDATE reviewer_session SET revoked_at = $1 \
+                 WHERE reviewer_id = $2 AND revoked_at IS NULL",
+            )
+            .bind(now)
+            .bind(account.reviewer_id);
+        tx.execute(q).await?;
+        audit::append(
+            &mut tx,
+            Event {
+                event: "password_change",
+                action_id: None,
+                actor,
+                data: json!({"reviewer_id": account.reviewer_id, "name": account.name}),
+            },
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(account)
+    }
+
+    /// The account called `name` with its password hash, for a log-in.
+    pub async fn credentials(&self, name: &str) -> Result<Option<Credentials>, StoreError> {
+        let mut tx = self.pool.read().await?;
+        credentials_by_name(&mut tx, name).await
+    }
+
+    /// Every account, by name.
+    pub async fn list_accounts(&self) -> Result<Vec<Account>, StoreError> {
+        let mut tx = self.pool.read().await?;
+        let rows = tx
+            .fetch_all(tx.query(
+                "SELECT reviewer_id, name, roles, admin, password_hash, disabled_at, created_at \
+                 FROM reviewer ORDER BY name",
+            ))
+            .await?;
+        rows.iter()
+            .map(|r| account_from(r).map(|c| c.account))
+            .collect()
+    }
+
+    /// Starts a session for an account that just proved its password; returns the bearer
+    /// token (shown once) valid for `ttl`. Audited as `login`.
+    pub async fn create_session(
+        &self,
+        account: &Account,
+        ttl: Duration,
+        now: DateTime<Utc>,
+    ) -> Result<NewSession, StoreError> {
+        let now = micros(now);
+        if account.disabled_at.is_some() {
+            return Err(StoreError::Refused(format!(
+                "account `{}` is disabled",
+                account.name
+            )));
+        }
+        let token = format!("{SESSION_TOKEN_PREFIX}{}", random_base62(32)?);
+        let expires_at = now + ttl;
+        let mut tx = self.pool.write(Lock::AuditChain).await?;
+        let q = tx
+            .query(
+                "INSERT INTO reviewer_session (token_hash, reviewer_id, expires_at, created_at) \
+                 VALUES ($1, $2, $3, $4)",
+            )
+            .bind(sha256_hex(&token))
+            .bind(account.reviewer_id)
+            .bind(expires_at)
+            .bind(now);
+        tx.execute(q).await?;
+        audit::append(
+            &mut tx,
+            Event {
+                event: "login",
+                action_id: None,
+                actor: &format!("reviewer:{}", account.name),
+                data: json!({
+                    "reviewer_id": account.reviewer_id,
+                    "token_fingerprint": &sha256_hex(&token)[..12],
+                    "expires_at": audit::format_at(expires_at),
+                }),
+            },
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(NewSession {
+            token,
+            expires_at,
+            account: account.clone(),
+        })
+    }
+
+    /// The account a session token belongs to, if the token is live (not expired, not
+    /// logged out, account not disabled).
+    pub async fn session_account(
+        &self,
+        token: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Account>, StoreError> {
+        let now = micros(now);
+        let mut tx = self.pool.read().await?;
+        let row = tx
+            .fetch_optional(
+                tx.query(
+                    "SELECT r.reviewer_id, r.name, r.roles, r.admin, r.password_hash, \
+                            r.disabled_at, r.created_at \
+                     FROM reviewer_session s JOIN reviewer r ON r.reviewer_id = s.reviewer_id \
+                     WHERE s.token_hash = $1 AND s.revoked_at IS NULL AND s.expires_at > $2 \
+                       AND r.disabled_at IS NULL",
+                )
+                .bind(sha256_hex(token))
+                .bind(now),
+            )
+            .await?;
+        row.as_ref()
+            .map(|r| account_from(r).map(|c| c.account))
+            .transpose()
+    }
+
+    /// Ends a session (log-out). Returns whether a live session was ended.
+    pub async fn revoke_session(
+        &self,
+        token: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let now = micros(now);
+        let mut tx = self.pool.write(Lock::Rows).await?;
+        let n = tx
+            .execute(
+                tx.query(
+                    "UPDATE reviewer_session SET revoked_at = $1 \
+                     WHERE token_hash = $2 AND revoked_at IS NULL",
+                )
+                .bind(now)
+                .bind(sha256_hex(token)),
+            )
+            .await?;
+        tx.commit().await?;
+        Ok(n > 0)
+    }
+
+    /// The active (not revoked) tool whose API key is `key`.
+    pub async fn tool_by_key(&self, key: &str) -> Result<Option<Tool>, StoreError> {
+        let mut tx = self.pool.read().await?;
+        let tool = crate::registry::tool_by_key_hash(&mut tx, &sha256_hex(key)).await?;
+        Ok(tool.filter(|t| t.revoked_at.is_none()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_argon2id_hashes_are_stored() {
+        assert!(check_hash("$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA").is_ok());
+        assert!(check_hash("hunter2").is_err());
+    }
+
+    #[test]
+    fn an_account_without_roles_must_be_an_admin() {
+        let policy = Policy::default_policy();
+        assert!(check_roles(&[], true, policy).is_ok());
+        assert_eq!(
+            check_roles(&[], false, policy).unwrap_err().to_string(),
+            "roles: name at least one role (only an admin may have none)"
+        );
+        assert!(check_roles(&["wizard".to_owned()], false, policy).is_err());
+    }
+}
