@@ -129,11 +129,23 @@ impl Worker {
         for item in items {
             match self.deliver(&item).await {
                 Ok(()) => {
-                    self.store
+                    let marked = self
+                        .store
                         .mark_sent(item.outbox_id, &self.config.worker_id, Utc::now())
-                        .await?;
-                    info!(outbox_id = item.outbox_id, action_id = %item.action_id, "delivered");
-                    report.sent += 1;
+                        .await;
+                    match marked {
+                        Ok(()) => {
+                            info!(outbox_id = item.outbox_id, action_id = %item.action_id, "delivered");
+                            report.sent += 1;
+                        }
+                        // Our lease ran out mid-delivery and another worker owns the item
+                        // now: it will deliver and mark it (a duplicate with the same
+                        // Message-ID). The rest of this batch is still ours to settle.
+                        Err(e @ StoreError::LeaseLost { .. }) => {
+                            warn!(outbox_id = item.outbox_id, error = %e, "lease lost after delivery");
+                        }
+                        Err(e) => return Err(e),
+                    }
                 }
                 Err(e) => {
                     let last = item.attempts >= self.config.max_attempts
