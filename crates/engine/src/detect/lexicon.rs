@@ -775,6 +775,62 @@ mod tests {
     }
 
     #[test]
+    fn objection_answers_sellers_give_are_protected() {
+        use Category::Objection as O;
+        fires(
+            "Yes, we support SAML SSO with Okta and Azure AD out of the box.",
+            O,
+            "security",
+        );
+        fires(
+            "We can have your team live within two weeks of signing.",
+            O,
+            "implementation",
+        );
+        fires(
+            "Migrating from your old CRM usually takes about a week.",
+            O,
+            "implementation",
+        );
+        fires(
+            "Your data is deleted within 30 days of termination.",
+            O,
+            "compliance",
+        );
+        fires(
+            "We never train our AI models on customer data.",
+            O,
+            "compliance",
+        );
+        fires(
+            "All data is backed up daily and retained for 35 days.",
+            O,
+            "sla",
+        );
+        fires(
+            "Admins can set role-based permissions for every workspace.",
+            O,
+            "security",
+        );
+        fires(
+            "Nothing to worry about on security, it's all locked down.",
+            O,
+            "security",
+        );
+        fires("Data never leaves the EU.", O, "data_residency");
+        fires(
+            "Ja, wir hosten alle Daten in Frankfurt und sind ISO 27001 zertifiziert.",
+            O,
+            "security",
+        );
+        fires(
+            "Oui, nous sommes conformes au RGPD et les données restent en France.",
+            O,
+            "compliance",
+        );
+    }
+
+    #[test]
     fn guarantee_is_a_commitment() {
         fires(
             "We guarantee you will be live by March 1.",
