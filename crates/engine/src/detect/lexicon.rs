@@ -831,6 +831,30 @@ mod tests {
     }
 
     #[test]
+    fn commercial_concessions_in_plain_words_are_protected() {
+        use Category::Commercial as C;
+        fires("We can knock 10k off the first year.", C, "discount");
+        fires(
+            "If you sign this quarter, I'll throw in premium support at no cost.",
+            C,
+            "fee_waiver",
+        );
+        fires(
+            "I've sent the contract over in DocuSign.",
+            C,
+            "contract_terms",
+        );
+        fires("We'd need a PO before we can start.", C, "procurement");
+        fires(
+            "The renewal will be at the same rate as this year.",
+            C,
+            "pricing",
+        );
+        silent("I'll be in town next week, are you free for coffee?");
+        silent("Can you share who else should join the demo next week?");
+    }
+
+    #[test]
     fn guarantee_is_a_commitment() {
         fires(
             "We guarantee you will be live by March 1.",

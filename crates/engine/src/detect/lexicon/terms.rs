@@ -179,7 +179,7 @@ pub const GROUPS: &[Group] = &[
         "per year", "per annum", "license fee*", "licence fee*", "subscription fee*",
         "annual fee*", "monthly fee*", "most favored", "most favoured", "most-favored",
         "MFN", "revenue shar*", "price list", "rate card", "pricing proposal", "price quote",
-        "the quote", "your quote", "our quote", "attached quote", "updated quote", "revised quote",
+        "renewal rate", "same rate", "rate lock", "price hold", "the quote", "your quote", "our quote", "attached quote", "updated quote", "revised quote",
         "Preiserhöhung", "Listenpreis", "pro Nutzer", "pro Monat", "augmentation de prix",
         "prix catalogue", "par utilisateur", "par mois", "aumento de precio", "precio de lista",
         "por usuario", "al mes", "prijsverhoging", "per gebruiker", "per maand"),
@@ -196,11 +196,13 @@ pub const GROUPS: &[Group] = &[
     topic!(Commercial, "pricing", M; "for free", "100% free", "free trial", "free tier", "free version", "free forever"),
     // ---- commercial: discount -----------------------------------------------------------
     topic!(Commercial, "discount", S;
-        "discount*", "% off", "percent off", "rebate*", "price match*", "reduced price",
+        "discount*", "% off", "percent off", "off the first year", "off the first", "off the annual",
+        "off the total", "off list", "off the list price", "knock off", "knock it down", "rebate*", "price match*", "reduced price",
         "lower price", "special price", "special pricing", "promo code", "promotional pricing",
         "Rabatt*", "Nachlass", "Preisnachlass", "Skonto", "remise*", "réduction*", "rabais",
         "descuento*", "rebaja*", "korting*"),
     topic!(Commercial, "discount", W; "deal"),
+    topic!(Commercial, "discount", M; "knock"),
     topic!(Commercial, "discount", M; "promo*", "special offer", "best price", "competitor's offer",
         "competitors' offer", "competitive offer", "match the offer", "match their offer", "match any offer",
         "go lower", "better price", "sonderpreis"),
@@ -209,7 +211,8 @@ pub const GROUPS: &[Group] = &[
         "waive the fee", "waive the setup", "waive the implementation", "waive the onboarding",
         "waived fee*", "fee waiver", "waive your", "waiving the", "no setup fee", "no set-up fee",
         "no implementation fee", "at no extra cost", "at no additional cost", "at no extra charge",
-        "at no additional charge", "free of charge", "on the house", "extend the trial",
+        "at no additional charge", "at no cost", "at no extra fee", "free of charge", "on the house",
+        "throw in", "throw it in", "extend the trial",
         "extend your trial", "trial extension", "extra month free", "first month free",
         "kwijtschelden", "erlassen", "renoncer aux frais", "exonerar", "kostenlos dazu",
         "ohne Aufpreis", "gratuitement", "sans frais", "sin coste", "sin costo", "gratis",
@@ -233,7 +236,7 @@ pub const GROUPS: &[Group] = &[
     topic!(Commercial, "contract_terms", S;
         "this agreement", "this contract", "the agreement", "master services agreement",
         "master subscription agreement", "master agreement", "MSA", "order form", "SOW",
-        "statement of work", "auto-renew*", "automatically renew*", "renewal term*",
+        "statement of work", "DocuSign", "auto-renew*", "automatically renew*", "renewal term*",
         "initial term", "notice period", "prior written notice", "written notice",
         "terminate this", "termination for convenience", "terminate for convenience",
         "minimum purchase*", "minimum commitment", "minimum order", "volume commitment",
@@ -254,7 +257,7 @@ pub const GROUPS: &[Group] = &[
         "notwithstanding", "provided that", "set forth", "in accordance with", "successors",
         "affiliate*", "NDA", "NDAs", "non-disclosure agreement", "amendment*", "covenant*", "obligation*",
         "term and termination", "signed", "sign the", "countersign*", "signature", "e-sign*",
-        "DocuSign", "Vertrag*", "Kündigung*", "Laufzeit", "AGB", "Lizenz*", "contrat*",
+        "Vertrag*", "Kündigung*", "Laufzeit", "AGB", "Lizenz*", "contrat*",
         "résiliation", "licence", "contrato*", "rescisión", "licencia*", "overeenkomst*",
         "opzegging", "licentie*"),
     topic!(Commercial, "contract_terms", W;
@@ -293,7 +296,7 @@ pub const GROUPS: &[Group] = &[
         "Lieferantenanmeldung", "appel d'offres", "bon de commande", "service achats",
         "licitación", "orden de compra", "inkooporder", "aanbesteding", "inkoop"),
     topic!(Commercial, "procurement", M;
-        "vendor", "vendors", "tender", "sourcing", "purchasing", "buying committee", "Einkauf",
+        "vendor", "vendors", "PO", "POs", "tender", "sourcing", "purchasing", "buying committee", "Einkauf",
         "achats", "compras", "leverancier*"),
     // ---- commercial: legal --------------------------------------------------------------
     topic!(Commercial, "legal", M; "liabilit*", "liable", "no liability", "any liability"),
