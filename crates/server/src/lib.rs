@@ -20,6 +20,7 @@ pub mod committer;
 pub mod config;
 pub mod decide;
 pub mod error;
+pub mod inbox;
 pub mod mcp;
 pub mod metrics;
 pub mod model;
@@ -60,6 +61,7 @@ pub fn app(state: AppState, cancel: CancellationToken) -> Router {
         .url("/openapi.json", openapi::document())
         .into();
     routes::router()
+        .merge(inbox::router())
         .merge(docs)
         .merge(mcp)
         .fallback(not_found)

@@ -89,6 +89,8 @@ pub struct QueueItem {
     pub approved_roles: BTreeSet<String>,
     pub missing_roles: BTreeSet<String>,
     pub reasons: Vec<String>,
+    /// The latest revision's findings (the inbox filters on their category and subtopic).
+    pub findings: Vec<countersign_engine::Finding>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -667,6 +669,7 @@ impl Store {
                 approved_roles: approved,
                 missing_roles: missing,
                 reasons: c.decision.reasons.clone(),
+                findings: c.decision.findings.clone(),
                 created_at: created.get("created_at")?,
             });
         }

@@ -174,12 +174,13 @@ impl LexiconDetector {
             }
             // "% off" reads better with its figure: "15% off".
             let start = if bytes[start] == b'%' {
-                start
-                    - text[..start]
-                        .bytes()
-                        .rev()
-                        .take_while(|b| b.is_ascii_digit() || *b == b' ' || *b == b'.')
-                        .count()
+                let figure = text[..start]
+                    .bytes()
+                    .rev()
+                    .take_while(|b| b.is_ascii_digit() || *b == b' ' || *b == b'.')
+                    .count();
+                let from = start - figure;
+                from + (text[from..start].len() - text[from..start].trim_start().len())
             } else {
                 start
             };

@@ -84,22 +84,40 @@ pub async fn login(
     PeerIp(ip): PeerIp,
     ApiJson(req): ApiJson<LoginRequest>,
 ) -> Result<(StatusCode, ApiJson<SessionBody>), ApiError> {
+    let session = authenticate(&state, &ip, &req.name, req.password).await?;
+    Ok((
+        StatusCode::CREATED,
+        ApiJson(SessionBody {
+            token: session.token,
+            expires_at: session.expires_at,
+            account: AccountBody::from(&session.account),
+        }),
+    ))
+}
+
+/// Checks a name and password and starts a new session: shared by REST log-in and the
+/// inbox's log-in form. Rate-limited per client address and per name; a failure does
+/// not say which of the two was wrong.
+pub async fn authenticate(
+    state: &AppState,
+    ip: &str,
+    name: &str,
+    password: String,
+) -> Result<countersign_store::NewSession, ApiError> {
     state.limiter.anonymous(format!("login-ip:{ip}"))?;
-    state
-        .limiter
-        .anonymous(format!("login-name:{}", req.name))?;
-    if req.password.len() > 1024 {
+    state.limiter.anonymous(format!("login-name:{name}"))?;
+    if password.len() > 1024 {
         return Err(ApiError::validation(
             "password",
             "must be at most 1024 bytes",
         ));
     }
-    let creds = state.store.credentials(&req.name).await?;
+    let creds = state.store.credentials(name).await?;
     let (account, hash) = match creds {
         Some(c) if c.account.disabled_at.is_none() => (Some(c.account), c.password_hash),
         _ => (None, None),
     };
-    let ok = verify_password(req.password, hash).await;
+    let ok = verify_password(password, hash).await;
     let Some(account) = account.filter(|_| ok) else {
         metrics::counter!(crate::metrics::LOGINS, "result" => "failed").increment(1);
         tracing::info!("log-in failed");
@@ -113,14 +131,7 @@ pub async fn login(
         .await?;
     metrics::counter!(crate::metrics::LOGINS, "result" => "ok").increment(1);
     tracing::info!(account = %account.name, "logged in");
-    Ok((
-        StatusCode::CREATED,
-        ApiJson(SessionBody {
-            token: session.token,
-            expires_at: session.expires_at,
-            account: AccountBody::from(&session.account),
-        }),
-    ))
+    Ok(session)
 }
 
 /// Log out: the session's token stops working.

@@ -33,6 +33,7 @@ mod actions;
 mod authz;
 mod errors;
 mod health;
+mod inbox;
 mod limits;
 mod mcp;
 mod schemathesis;

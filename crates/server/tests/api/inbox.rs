@@ -1,0 +1,311 @@
+//! The reviewer inbox over plain HTTP: log-in sets an HttpOnly, SameSite=Strict cookie
+//! with a new session id; every state-changing form needs its anti-CSRF token; the queue
+//! and the item page render with the findings highlighted in place; another role's item
+//! is refused. (The browser tests are the `inbox_browser` target.)
+
+use reqwest::StatusCode;
+use reqwest::header::{CONTENT_TYPE, COOKIE, HeaderMap, LOCATION, SET_COOKIE};
+
+use crate::helpers::{DISCOUNT, Kind, PASSWORD, TestApp};
+
+struct Page {
+    status: StatusCode,
+    headers: HeaderMap,
+    text: String,
+}
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+fn encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => {
+                char::from(b).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+async fn get(app: &TestApp, path: &str, cookie: &str) -> Page {
+    let r = client()
+        .get(format!("{}{path}", app.base))
+        .header(COOKIE, cookie)
+        .send()
+        .await
+        .unwrap();
+    Page {
+        status: r.status(),
+        headers: r.headers().clone(),
+        text: r.text().await.unwrap(),
+    }
+}
+
+async fn post_form(app: &TestApp, path: &str, cookie: &str, fields: &[(&str, &str)]) -> Page {
+    let body = fields
+        .iter()
+        .map(|(k, v)| format!("{k}={}", encode(v)))
+        .collect::<Vec<_>>()
+        .join("&");
+    let r = client()
+        .post(format!("{}{path}", app.base))
+        .header(COOKIE, cookie)
+        .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    Page {
+        status: r.status(),
+        headers: r.headers().clone(),
+        text: r.text().await.unwrap(),
+    }
+}
+
+/// The first `name="csrf" value="…"` of a page.
+fn csrf(html: &str) -> String {
+    let at = html.find(r#"name="csrf" value=""#).expect("a csrf field") + 19;
+    html[at..].split('"').next().unwrap().to_owned()
+}
+
+/// The value a `Set-Cookie` header gives cookie `name`, with the header.
+fn set_cookie(headers: &HeaderMap, name: &str) -> Option<(String, String)> {
+    headers
+        .get_all(SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with(&format!("{name}=")))
+        .map(|v| {
+            let value = v[name.len() + 1..].split(';').next().unwrap().to_owned();
+            (value, v.to_owned())
+        })
+}
+
+/// Logs in through the form; returns the session cookie value.
+async fn form_login(app: &TestApp, name: &str, old_session: Option<&str>) -> (String, String) {
+    let form = get(app, "/inbox/login", "").await;
+    assert_eq!(form.status, StatusCode::OK);
+    let (login_csrf, _) = set_cookie(&form.headers, "cs_login_csrf").unwrap();
+    assert_eq!(csrf(&form.text), login_csrf);
+    let mut cookie = format!("cs_login_csrf={login_csrf}");
+    if let Some(old) = old_session {
+        cookie.push_str(&format!("; cs_session={old}"));
+    }
+    let r = post_form(
+        app,
+        "/inbox/login",
+        &cookie,
+        &[
+            ("csrf", &login_csrf),
+            ("name", name),
+            ("password", PASSWORD),
+        ],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text);
+    assert_eq!(r.headers[LOCATION], "/inbox");
+    set_cookie(&r.headers, "cs_session").unwrap()
+}
+
+async fn held_discount(app: &TestApp) -> String {
+    let key = app.tool("drafter").await;
+    let r = app.propose_email(&key, "dana@acme.example", DISCOUNT).await;
+    assert_eq!(r.body["status"], "held", "{:?}", r.body);
+    r.body["action_id"].as_str().unwrap().to_owned()
+}
+
+async fn login_sets_the_cookie_and_changes_the_session_id(kind: Kind) {
+    let Some(app) = TestApp::spawn(kind).await else {
+        return;
+    };
+    let before = app.account("dee.desk", &["deal_desk"], false).await;
+    let (session, header) = form_login(&app, "dee.desk", Some(&before)).await;
+    assert_ne!(session, before, "a log-in must start a new session id");
+    assert!(header.contains("HttpOnly"), "{header}");
+    assert!(header.contains("SameSite=Strict"), "{header}");
+    assert!(!header.contains("Secure"), "plain HTTP: {header}");
+    // The browser's earlier session ended with the log-in.
+    let old = get(&app, "/inbox", &format!("cs_session={before}")).await;
+    assert_eq!(old.status, StatusCode::SEE_OTHER);
+    let queue = get(&app, "/inbox", &format!("cs_session={session}")).await;
+    assert_eq!(queue.status, StatusCode::OK);
+    let csp = queue.headers["content-security-policy"].to_str().unwrap();
+    assert!(
+        csp.contains("default-src 'none'") && !csp.contains("unsafe-inline"),
+        "{csp}"
+    );
+    // Log-out ends the session on the server: the old cookie is refused afterwards.
+    let out = post_form(
+        &app,
+        "/inbox/logout",
+        &format!("cs_session={session}"),
+        &[("csrf", &csrf(&queue.text))],
+    )
+    .await;
+    assert_eq!(out.status, StatusCode::SEE_OTHER);
+    let after = get(&app, "/inbox", &format!("cs_session={session}")).await;
+    assert_eq!(after.status, StatusCode::SEE_OTHER);
+    assert_eq!(after.headers[LOCATION], "/inbox/login");
+    app.stop().await;
+}
+api_test!(login_sets_the_cookie_and_changes_the_session_id);
+
+async fn a_post_without_the_csrf_token_is_refused(kind: Kind) {
+    let Some(app) = TestApp::spawn(kind).await else {
+        return;
+    };
+    let id = held_discount(&app).await;
+    let desk = app.account("dee.desk", &["deal_desk"], false).await;
+    let cookie = format!("cs_session={desk}");
+    for (path, fields) in [
+        (
+            format!("/inbox/items/{id}/approve"),
+            vec![("revision", "1")],
+        ),
+        (format!("/inbox/items/{id}/reject"), vec![("reason", "no")]),
+        (format!("/inbox/items/{id}/edit"), vec![("body", "Hello")]),
+        ("/inbox/logout".to_owned(), vec![]),
+    ] {
+        let r = post_form(&app, &path, &cookie, &fields).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{path}: {}", r.text);
+        let mut wrong = fields.clone();
+        wrong.push(("csrf", "0000"));
+        let r = post_form(&app, &path, &cookie, &wrong).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{path} with a wrong token");
+    }
+    // The log-in form needs its double-submit token too.
+    let r = post_form(
+        &app,
+        "/inbox/login",
+        "",
+        &[("name", "dee.desk"), ("password", PASSWORD)],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let item = app.get(&format!("/v1/actions/{id}"), &desk).await;
+    assert_eq!(item.body["status"], "held", "nothing changed");
+    app.stop().await;
+}
+api_test!(a_post_without_the_csrf_token_is_refused);
+
+async fn queue_and_item_render_with_findings_highlighted(kind: Kind) {
+    let Some(app) = TestApp::spawn(kind).await else {
+        return;
+    };
+    let id = held_discount(&app).await;
+    app.account("dee.desk", &["deal_desk"], false).await;
+    let (session, _) = form_login(&app, "dee.desk", None).await;
+    let cookie = format!("cs_session={session}");
+    let queue = get(&app, "/inbox", &cookie).await;
+    assert_eq!(queue.status, StatusCode::OK);
+    assert!(
+        queue.text.contains(&format!("/inbox/items/{id}")),
+        "{}",
+        queue.text
+    );
+    assert!(queue.text.contains("deal_desk <b>1</b>"), "{}", queue.text);
+    let filtered = get(&app, "/inbox?category=executive", &cookie).await;
+    assert!(!filtered.text.contains(&format!("/inbox/items/{id}")));
+
+    let item = get(&app, &format!("/inbox/items/{id}"), &cookie).await;
+    assert_eq!(item.status, StatusCode::OK, "{}", item.text);
+    let mark = item
+        .text
+        .find(r#"<mark class="finding cat-commercial""#)
+        .expect("the discount is highlighted");
+    let marked = &item.text[mark..mark + item.text[mark..].find("</mark>").unwrap()];
+    assert!(marked.contains("15% off"), "{marked}");
+    assert!(item.text.contains("id=\"approve\""));
+
+    let r = post_form(
+        &app,
+        &format!("/inbox/items/{id}/approve"),
+        &cookie,
+        &[("csrf", &csrf(&item.text)), ("revision", "1")],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text);
+    let after = get(&app, &format!("/inbox/items/{id}"), &cookie).await;
+    assert!(
+        after.text.contains(r#"id="status">approved"#),
+        "{}",
+        after.text
+    );
+    assert!(after.text.contains("only held actions"));
+    app.stop().await;
+}
+api_test!(queue_and_item_render_with_findings_highlighted);
+
+async fn an_edit_is_rescanned_and_its_new_findings_shown_before_approval(kind: Kind) {
+    let Some(app) = TestApp::spawn(kind).await else {
+        return;
+    };
+    let id = held_discount(&app).await;
+    app.account("dee.desk", &["deal_desk"], false).await;
+    let (session, _) = form_login(&app, "dee.desk", None).await;
+    let cookie = format!("cs_session={session}");
+    let item = get(&app, &format!("/inbox/items/{id}"), &cookie).await;
+    let token = csrf(&item.text);
+    let body = "Hi Dana, we can do 15% off if you sign by Friday. We are SOC 2 Type II certified. Best, Sam";
+    let r = post_form(
+        &app,
+        &format!("/inbox/items/{id}/edit"),
+        &cookie,
+        &[
+            ("csrf", &token),
+            ("body", body),
+            ("subject", "Following up"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text);
+    let edited = get(&app, &format!("/inbox/items/{id}?done=edited"), &cookie).await;
+    assert!(edited.text.contains("new in this edit"), "{}", edited.text);
+    assert!(edited.text.contains("revision 2"));
+    // Approving what the reviewer saw before the edit is refused.
+    let stale = post_form(
+        &app,
+        &format!("/inbox/items/{id}/approve"),
+        &cookie,
+        &[("csrf", &token), ("revision", "1")],
+    )
+    .await;
+    assert_eq!(stale.status, StatusCode::CONFLICT);
+    app.stop().await;
+}
+api_test!(an_edit_is_rescanned_and_its_new_findings_shown_before_approval);
+
+async fn another_roles_item_is_refused(kind: Kind) {
+    let Some(app) = TestApp::spawn(kind).await else {
+        return;
+    };
+    let id = held_discount(&app).await;
+    let sec = app.account("sue.security", &["security"], false).await;
+    let cookie = format!("cs_session={sec}");
+    let queue = get(&app, "/inbox", &cookie).await;
+    assert!(!queue.text.contains(&format!("/inbox/items/{id}")));
+    let item = get(&app, &format!("/inbox/items/{id}"), &cookie).await;
+    assert_eq!(item.status, StatusCode::FORBIDDEN);
+    assert!(
+        item.text.contains("needs none of your roles"),
+        "{}",
+        item.text
+    );
+    let r = post_form(
+        &app,
+        &format!("/inbox/items/{id}/approve"),
+        &cookie,
+        &[("csrf", &csrf(&queue.text)), ("revision", "1")],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let role = get(&app, "/inbox?role=deal_desk", &cookie).await;
+    assert_eq!(role.status, StatusCode::FORBIDDEN);
+    app.stop().await;
+}
+api_test!(another_roles_item_is_refused);
