@@ -851,6 +851,16 @@ mod tests {
             C,
             "pricing",
         );
+        fires(
+            "We'll cover the first three months for you.",
+            C,
+            "fee_waiver",
+        );
+        fires(
+            "Nous pouvons prolonger l'essai gratuit d'un mois.",
+            C,
+            "fee_waiver",
+        );
         silent("I'll be in town next week, are you free for coffee?");
         silent("Can you share who else should join the demo next week?");
     }

@@ -193,7 +193,9 @@ pub const GROUPS: &[Group] = &[
         "kosten", "tarief", "offerte", "abonnement"),
     topic!(Commercial, "pricing", W;
         "plan", "plans", "paid", "pay", "purchase*", "buy", "cheaper", "expensive", "free", "budget*"),
-    topic!(Commercial, "pricing", M; "for free", "100% free", "free trial", "free tier", "free version", "free forever"),
+    topic!(Commercial, "pricing", M; "for free", "100% free", "free trial", "free tier", "free version", "free forever",
+        "essai gratuit", "période d'essai", "prueba gratuita", "kostenlose Testphase", "Testphase",
+        "proefperiode"),
     // ---- commercial: discount -----------------------------------------------------------
     topic!(Commercial, "discount", S;
         "discount*", "% off", "percent off", "off the first year", "off the first", "off the annual",
@@ -212,7 +214,8 @@ pub const GROUPS: &[Group] = &[
         "waived fee*", "fee waiver", "waive your", "waiving the", "no setup fee", "no set-up fee",
         "no implementation fee", "at no extra cost", "at no additional cost", "at no extra charge",
         "at no additional charge", "at no cost", "at no extra fee", "free of charge", "on the house",
-        "throw in", "throw it in", "extend the trial",
+        "throw in", "throw it in", "cover the first", "months free", "months on us", "month on us",
+        "prolonger l'essai", "Testphase verlängern", "ampliar la prueba", "proefperiode verlengen", "extend the trial",
         "extend your trial", "trial extension", "extra month free", "first month free",
         "kwijtschelden", "erlassen", "renoncer aux frais", "exonerar", "kostenlos dazu",
         "ohne Aufpreis", "gratuitement", "sans frais", "sin coste", "sin costo", "gratis",
