@@ -82,23 +82,33 @@ pub(crate) async fn contact_by_id(
     tx: &mut Tx,
     id: &str,
 ) -> Result<Option<ContactRecord>, StoreError> {
-    let q = tx
-        .query("SELECT contact_id, email, name, title, crm_role, timezone, account_id FROM contact WHERE contact_id = $1")
-        .bind(id.to_owned());
-    tx.fetch_optional(q)
-        .await?
-        .as_ref()
-        .map(contact_from)
-        .transpose()
+    contact_where(
+        tx,
+        "SELECT contact_id, email, name, title, crm_role, timezone, account_id FROM contact WHERE contact_id = $1",
+        id,
+    )
+    .await
 }
 
 pub(crate) async fn contact_by_email(
     tx: &mut Tx,
     email: &str,
 ) -> Result<Option<ContactRecord>, StoreError> {
-    let q = tx
-        .query("SELECT contact_id, email, name, title, crm_role, timezone, account_id FROM contact WHERE email = $1")
-        .bind(email.to_owned());
+    contact_where(
+        tx,
+        "SELECT contact_id, email, name, title, crm_role, timezone, account_id FROM contact WHERE email = $1",
+        email,
+    )
+    .await
+}
+
+/// The one contact `sql` selects with `value` as its parameter.
+async fn contact_where(
+    tx: &mut Tx,
+    sql: &'static str,
+    value: &str,
+) -> Result<Option<ContactRecord>, StoreError> {
+    let q = tx.query(sql).bind(value.to_owned());
     tx.fetch_optional(q)
         .await?
         .as_ref()
