@@ -5,6 +5,7 @@ pub mod approve;
 pub mod audit;
 pub mod bench;
 pub mod bench_http;
+pub mod bench_inbox;
 pub mod bench_store;
 pub mod check;
 pub mod contacts;

@@ -26,7 +26,7 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Decide a shipped set of example actions and print the decisions.
+    /// Serve the inbox on a fresh demo database: an organisation, two weeks of AI proposals.
     Demo(commands::demo::DemoArgs),
     /// Decide actions from JSON Lines (a file or stdin).
     Check(commands::check::CheckArgs),

@@ -62,44 +62,55 @@ impl SmtpConfig {
 
 impl SmtpConnector {
     fn message(&self, item: &OutboxItem) -> Result<Message, DeliveryError> {
-        let p = &item.payload;
-        let text = |key: &str| p.get(key).and_then(Value::as_str).unwrap_or_default();
-        let list = |key: &str| -> Result<Vec<Mailbox>, DeliveryError> {
-            p.get(key)
-                .and_then(Value::as_array)
-                .map(|a| a.iter().filter_map(Value::as_str).collect::<Vec<_>>())
-                .unwrap_or_default()
-                .into_iter()
-                .map(|s| {
-                    s.parse::<Mailbox>().map_err(|e| {
-                        DeliveryError::Permanent(format!(
-                            "payload.{key}: `{s}` is not an address: {e}"
-                        ))
-                    })
-                })
-                .collect()
-        };
-        let to = list("to")?;
-        if to.is_empty() {
-            return Err(DeliveryError::Permanent(
-                "payload.to: no recipient".to_owned(),
-            ));
-        }
-        let mut builder = Message::builder()
-            .from(self.from.clone())
-            .message_id(Some(item.message_id.clone()))
-            .subject(text("subject"))
-            .header(ContentType::TEXT_PLAIN);
-        for m in to {
-            builder = builder.to(m);
-        }
-        for m in list("cc")? {
-            builder = builder.cc(m);
-        }
-        builder
-            .body(text("body").to_owned())
-            .map_err(|e| DeliveryError::Permanent(format!("cannot build the message: {e}")))
+        build_message(&self.from, item)
     }
+}
+
+/// The e-mail for an outbox item, from the payload's `from` when it names one (reviewer
+/// notifications come from Countersign itself) or else `from`. The pickup directory writes
+/// the same message, so a file and a relayed copy carry identical headers and Message-ID.
+pub(crate) fn build_message(from: &Mailbox, item: &OutboxItem) -> Result<Message, DeliveryError> {
+    let p = &item.payload;
+    let text = |key: &str| p.get(key).and_then(Value::as_str).unwrap_or_default();
+    let list = |key: &str| -> Result<Vec<Mailbox>, DeliveryError> {
+        p.get(key)
+            .and_then(Value::as_array)
+            .map(|a| a.iter().filter_map(Value::as_str).collect::<Vec<_>>())
+            .unwrap_or_default()
+            .into_iter()
+            .map(|s| {
+                s.parse::<Mailbox>().map_err(|e| {
+                    DeliveryError::Permanent(format!("payload.{key}: `{s}` is not an address: {e}"))
+                })
+            })
+            .collect()
+    };
+    let to = list("to")?;
+    if to.is_empty() {
+        return Err(DeliveryError::Permanent(
+            "payload.to: no recipient".to_owned(),
+        ));
+    }
+    let from = match p.get("from").and_then(Value::as_str) {
+        Some(s) => s.parse::<Mailbox>().map_err(|e| {
+            DeliveryError::Permanent(format!("payload.from: `{s}` is not an address: {e}"))
+        })?,
+        None => from.clone(),
+    };
+    let mut builder = Message::builder()
+        .from(from)
+        .message_id(Some(item.message_id.clone()))
+        .subject(text("subject"))
+        .header(ContentType::TEXT_PLAIN);
+    for m in to {
+        builder = builder.to(m);
+    }
+    for m in list("cc")? {
+        builder = builder.cc(m);
+    }
+    builder
+        .body(text("body").to_owned())
+        .map_err(|e| DeliveryError::Permanent(format!("cannot build the message: {e}")))
 }
 
 fn classify(e: SmtpError) -> DeliveryError {

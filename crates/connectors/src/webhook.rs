@@ -57,18 +57,23 @@ pub fn signature(secret: &[u8], body: &[u8]) -> String {
     format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
 }
 
+/// The JSON body POSTed for an outbox item (the pickup directory writes the same bytes).
+pub(crate) fn body(item: &OutboxItem) -> Result<Vec<u8>, DeliveryError> {
+    serde_json::to_vec(&serde_json::json!({
+        "action_id": item.action_id,
+        "idempotency_key": item.idempotency_key,
+        "changes": item.payload,
+    }))
+    .map_err(|e| DeliveryError::Permanent(e.to_string()))
+}
+
 impl Connector for WebhookConnector {
     fn name(&self) -> &'static str {
         "webhook"
     }
 
     async fn deliver(&self, item: &OutboxItem) -> Result<(), DeliveryError> {
-        let body = serde_json::to_vec(&serde_json::json!({
-            "action_id": item.action_id,
-            "idempotency_key": item.idempotency_key,
-            "changes": item.payload,
-        }))
-        .map_err(|e| DeliveryError::Permanent(e.to_string()))?;
+        let body = body(item)?;
         let response = self
             .client
             .post(&self.url)

@@ -11,7 +11,9 @@ use chrono::{DateTime, Utc};
 use countersign_store::{OutboxItem, OutboxKind, Store, StoreError};
 use tracing::{info, warn};
 
-use crate::{Connector, DeliveryError, SmtpConnector, WebhookConnector};
+use crate::{
+    Connector, DeliveryError, PickupConnector, SlackConnector, SmtpConnector, WebhookConnector,
+};
 
 /// How the worker behaves.
 #[derive(Debug, Clone)]
@@ -65,6 +67,9 @@ pub struct Worker {
     store: Store,
     smtp: Option<SmtpConnector>,
     webhook: Option<WebhookConnector>,
+    slack: Option<SlackConnector>,
+    /// Takes what no network connector is configured for (see [`Worker::with_pickup`]).
+    pickup: Option<PickupConnector>,
     config: WorkerConfig,
 }
 
@@ -79,8 +84,23 @@ impl Worker {
             store,
             smtp,
             webhook,
+            slack: None,
+            pickup: None,
             config,
         }
+    }
+
+    /// Writes e-mail (when no SMTP relay is set) and CRM changes (when no webhook is set)
+    /// into a pickup directory instead of leaving them pending.
+    pub fn with_pickup(mut self, pickup: Option<PickupConnector>) -> Self {
+        self.pickup = pickup;
+        self
+    }
+
+    /// Delivers reviewer notifications to this Slack-compatible webhook too.
+    pub fn with_slack(mut self, slack: Option<SlackConnector>) -> Self {
+        self.slack = slack;
+        self
     }
 
     /// The delay before attempt `attempts + 1`: exponential, capped, with ±50 % jitter so
@@ -96,23 +116,35 @@ impl Worker {
 
     async fn deliver(&self, item: &OutboxItem) -> Result<(), DeliveryError> {
         match item.kind {
-            OutboxKind::Email => match &self.smtp {
-                Some(c) => c.deliver(item).await,
-                None => Err(DeliveryError::Transient(
+            OutboxKind::Email => match (&self.smtp, &self.pickup) {
+                (Some(c), _) => c.deliver(item).await,
+                (None, Some(p)) => p.deliver(item).await,
+                (None, None) => Err(DeliveryError::Transient(
                     "no SMTP relay is configured".to_owned(),
                 )),
             },
-            OutboxKind::Webhook => match &self.webhook {
+            OutboxKind::Webhook => match (&self.webhook, &self.pickup) {
+                (Some(c), _) => c.deliver(item).await,
+                (None, Some(p)) => p.deliver(item).await,
+                (None, None) => Err(DeliveryError::Transient(
+                    "no CRM webhook is configured".to_owned(),
+                )),
+            },
+            OutboxKind::Slack => match &self.slack {
                 Some(c) => c.deliver(item).await,
                 None => Err(DeliveryError::Transient(
-                    "no CRM webhook is configured".to_owned(),
+                    "no Slack webhook is configured ([notifications] slack_webhook_url)".to_owned(),
                 )),
             },
         }
     }
 
-    /// Claims one batch and settles every item in it.
+    /// Claims one batch and settles every item in it. Time runs from `now`: an item is
+    /// marked sent at `now` plus the time its delivery took, so a caller replaying history
+    /// (the demo) records deliveries when they would have happened.
     pub async fn run_once(&self, now: DateTime<Utc>) -> Result<WorkerReport, StoreError> {
+        let started = std::time::Instant::now();
+        let clock = || now + chrono::Duration::from_std(started.elapsed()).unwrap_or_default();
         let items = self
             .store
             .claim_outbox(
@@ -131,7 +163,7 @@ impl Worker {
                 Ok(()) => {
                     let marked = self
                         .store
-                        .mark_sent(item.outbox_id, &self.config.worker_id, Utc::now())
+                        .mark_sent(item.outbox_id, &self.config.worker_id, clock())
                         .await;
                     match marked {
                         Ok(()) => {
@@ -151,7 +183,7 @@ impl Worker {
                     let last = item.attempts >= self.config.max_attempts
                         || matches!(e, DeliveryError::Permanent(_));
                     let retry_at = (!last).then(|| {
-                        Utc::now()
+                        clock()
                             + chrono::Duration::from_std(self.backoff(item.attempts))
                                 .unwrap_or(chrono::Duration::seconds(60))
                     });
@@ -163,7 +195,7 @@ impl Worker {
                             &self.config.worker_id,
                             &e.to_string(),
                             retry_at,
-                            Utc::now(),
+                            clock(),
                         )
                         .await?;
                     if last {

@@ -183,11 +183,14 @@ impl Gate {
             tier = tier.tighten(rule.tier);
             let needed = rule.roles_for(subtopic);
             roles.extend(needed.iter().cloned());
-            let evidence: Vec<String> = group
-                .iter()
-                .take(2)
-                .map(|f| format!("\"{}\"", f.evidence))
-                .collect();
+            // Two different quotes at most: the same words found twice say nothing more.
+            let mut evidence: Vec<String> = Vec::new();
+            for f in group {
+                let quoted = format!("\"{}\"", f.evidence);
+                if evidence.len() < 2 && !evidence.iter().any(|e| e.eq_ignore_ascii_case(&quoted)) {
+                    evidence.push(quoted);
+                }
+            }
             reasons.push(format!(
                 "{}: {} ({}) needs {}",
                 category,
@@ -357,7 +360,11 @@ fn join(roles: &BTreeSet<String>) -> String {
 
 /// Plain words for a category and subtopic.
 fn describe(category: Category, subtopic: &str) -> String {
-    let topic = subtopic.replace('_', " ");
+    // Acronyms stay capitals: "an SLA concern", not "a sla concern".
+    let topic = match subtopic {
+        "sla" => "SLA".to_owned(),
+        other => other.replace('_', " "),
+    };
     match category {
         Category::Objection => format!("answers a buyer's {topic} concern"),
         Category::Commercial => format!("{topic} negotiation"),

@@ -50,6 +50,7 @@ pub struct Config {
     pub auth: AuthConfig,
     pub rate_limit: RateLimitConfig,
     pub outbox: OutboxConfig,
+    pub notifications: NotificationsConfig,
     pub mcp: McpConfig,
     pub log: LogConfig,
 }
@@ -133,14 +134,17 @@ impl Default for PolicyConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct AuthConfig {
-    /// How long a log-in session token stays valid.
+    /// How long a log-in session token stays valid (absolute timeout).
     pub session_ttl_minutes: u64,
+    /// A session unused this long is refused (idle timeout).
+    pub session_idle_minutes: u64,
 }
 
 impl Default for AuthConfig {
     fn default() -> Self {
         Self {
             session_ttl_minutes: 12 * 60,
+            session_idle_minutes: 30,
         }
     }
 }
@@ -173,7 +177,7 @@ impl Default for RateLimitConfig {
 }
 
 /// `[outbox]`: the delivery worker that runs inside `serve`. It runs when at least one of
-/// `[outbox.smtp]` and `[outbox.webhook]` is configured.
+/// `[outbox.smtp]`, `[outbox.webhook]` and `pickup_dir` is configured.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct OutboxConfig {
@@ -183,6 +187,11 @@ pub struct OutboxConfig {
     pub max_attempts: i32,
     pub smtp: Option<SmtpSection>,
     pub webhook: Option<WebhookSection>,
+    /// A directory released e-mail is written to as `.eml` files (and CRM changes as
+    /// `.json`) when `[outbox.smtp]` (or `[outbox.webhook]`) is not set.
+    pub pickup_dir: Option<PathBuf>,
+    /// The sender written into pickup e-mail.
+    pub pickup_from: String,
 }
 
 impl Default for OutboxConfig {
@@ -192,6 +201,8 @@ impl Default for OutboxConfig {
             max_attempts: 8,
             smtp: None,
             webhook: None,
+            pickup_dir: None,
+            pickup_from: "Sales <sales@example.com>".to_owned(),
         }
     }
 }
@@ -226,6 +237,23 @@ pub struct WebhookSection {
     pub secret: SecretString,
     #[serde(default = "default_connector_timeout")]
     pub timeout_ms: u64,
+}
+
+/// `[notifications]`: who hears that an action entered a role's queue. The messages are
+/// outbox rows written with the hold, delivered by the worker.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct NotificationsConfig {
+    /// E-mail the reviewers who hold a needed role and have an address
+    /// (`countersign reviewers add … --email`), through `[outbox.smtp]`.
+    pub email: bool,
+    /// A Slack-compatible incoming webhook that gets one message per held action. The URL
+    /// is a secret: prefer COUNTERSIGN_NOTIFICATIONS__SLACK_WEBHOOK_URL. Never printed.
+    pub slack_webhook_url: Option<SecretString>,
+    /// The inbox's public base URL, for links in the messages (`https://cs.example.com`).
+    pub inbox_url: Option<String>,
+    /// The notification e-mail's sender; without it, the relay's `from`.
+    pub email_from: Option<String>,
 }
 
 /// `[mcp]`: the MCP endpoint at `/mcp`.
@@ -382,6 +410,43 @@ impl Config {
         if self.auth.session_ttl_minutes == 0 {
             return Err(invalid("auth.session_ttl_minutes", "must be more than 0"));
         }
+        if self.auth.session_idle_minutes == 0
+            || self.auth.session_idle_minutes > self.auth.session_ttl_minutes
+        {
+            return Err(invalid(
+                "auth.session_idle_minutes",
+                format!(
+                    "`{}` must be more than 0 and at most auth.session_ttl_minutes ({})",
+                    self.auth.session_idle_minutes, self.auth.session_ttl_minutes
+                ),
+            ));
+        }
+        if let Some(slack) = self.slack_config() {
+            slack
+                .build()
+                .map_err(|e| invalid("notifications.slack_webhook_url", e))?;
+        }
+        if let Some(from) = &self.notifications.email_from {
+            countersign_engine::EmailAddress::parse("notifications.email_from", from)
+                .map_err(|e| invalid(&e.field, e.problem))?;
+        }
+        if let Some(url) = &self.notifications.inbox_url
+            && !(url.starts_with("http://") || url.starts_with("https://"))
+        {
+            return Err(invalid(
+                "notifications.inbox_url",
+                format!("`{url}` is not an http(s) URL"),
+            ));
+        }
+        if self.notifications.email
+            && self.outbox.smtp.is_none()
+            && self.outbox.pickup_dir.is_none()
+        {
+            return Err(invalid(
+                "notifications.email",
+                "needs [outbox.smtp] (or outbox.pickup_dir): notification e-mail goes where released e-mail goes",
+            ));
+        }
         let r = &self.rate_limit;
         for (key, v) in [
             ("rate_limit.tool_per_second", r.tool_per_second),
@@ -410,6 +475,10 @@ impl Config {
                 return Err(invalid("outbox.smtp.port", "must not be 0"));
             }
             countersign_engine::EmailAddress::parse("outbox.smtp.from", &smtp.from)
+                .map_err(|e| invalid(&e.field, e.problem))?;
+        }
+        if self.outbox.pickup_dir.is_some() {
+            countersign_engine::EmailAddress::parse("outbox.pickup_from", &self.outbox.pickup_from)
                 .map_err(|e| invalid(&e.field, e.problem))?;
         }
         if let Some(webhook) = &self.outbox.webhook {
@@ -455,6 +524,42 @@ impl Config {
             from: s.from.clone(),
             timeout: Duration::from_millis(s.timeout_ms),
         }
+    }
+
+    /// The Slack-compatible notification webhook, when configured.
+    pub fn slack_config(&self) -> Option<countersign_connectors::SlackConfig> {
+        use secrecy::ExposeSecret;
+        let url = self.notifications.slack_webhook_url.as_ref()?;
+        Some(countersign_connectors::SlackConfig {
+            url: url.expose_secret().to_owned(),
+            timeout: Duration::from_millis(default_connector_timeout()),
+        })
+    }
+
+    /// What the store needs to write notifications and time out idle sessions.
+    pub fn store_options(&self) -> countersign_store::StoreOptions {
+        let n = &self.notifications;
+        countersign_store::StoreOptions {
+            max_connections: self.database.max_connections,
+            session_idle: Some(chrono::Duration::minutes(
+                i64::try_from(self.auth.session_idle_minutes).unwrap_or(30),
+            )),
+            notifications: countersign_store::Notifications {
+                email: n.email,
+                slack: n.slack_webhook_url.is_some(),
+                inbox_url: n.inbox_url.clone(),
+                email_from: n.email_from.clone(),
+            },
+            ..countersign_store::StoreOptions::default()
+        }
+    }
+
+    /// The pickup directory, when configured.
+    pub fn pickup_config(&self) -> Option<countersign_connectors::PickupConfig> {
+        Some(countersign_connectors::PickupConfig {
+            dir: self.outbox.pickup_dir.clone()?,
+            from: self.outbox.pickup_from.clone(),
+        })
     }
 
     /// What the connectors crate needs for the webhook.

@@ -16,18 +16,22 @@
 //! page can neither read (HttpOnly cookie) nor compute; the log-in form, before a session
 //! exists, uses a double-submit cookie. A POST without the right token is 403.
 
+pub mod audit;
+pub mod charts;
+pub mod dashboard;
 pub mod item;
 pub mod login;
 pub mod queue;
 
-use std::sync::OnceLock;
+use std::sync::{Arc, Mutex, OnceLock};
 
 use axum::Router;
-use axum::extract::FromRequestParts;
-use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, COOKIE, LOCATION};
+use axum::body::Body;
+use axum::extract::{FromRequestParts, Request};
+use axum::http::header::{CACHE_CONTROL, CONTENT_LENGTH, CONTENT_TYPE, COOKIE, LOCATION};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
-use axum::middleware;
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
+use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use countersign_store::Account;
@@ -53,11 +57,14 @@ pub fn router() -> Router<AppState> {
         .route("/inbox", get(queue::page))
         .route("/inbox/login", get(login::form).post(login::submit))
         .route("/inbox/logout", post(login::logout))
+        .route("/inbox/audit", get(audit::page))
+        .route("/inbox/dashboard", get(dashboard::page))
         .route("/inbox/items/{action_id}", get(item::page))
         .route("/inbox/items/{action_id}/approve", post(item::approve))
         .route("/inbox/items/{action_id}/edit", post(item::edit))
         .route("/inbox/items/{action_id}/reject", post(item::reject))
         .route("/inbox/static/inbox.css", get(css))
+        .layer(middleware::from_fn(error_pages))
         .layer(middleware::map_response(security_headers))
 }
 
@@ -98,13 +105,62 @@ fn templates() -> Result<&'static Environment<'static>, PageError> {
             ("queue.html", include_str!("../templates/queue.html")),
             ("item.html", include_str!("../templates/item.html")),
             ("error.html", include_str!("../templates/error.html")),
+            ("audit.html", include_str!("../templates/audit.html")),
+            (
+                "dashboard.html",
+                include_str!("../templates/dashboard.html"),
+            ),
         ] {
             env.add_template(name, source).map_err(|e| e.to_string())?;
         }
+        // Roles and subtopics are stored as identifiers (`deal_desk`); pages show words.
+        env.add_filter("role", |s: String| words(&s));
+        env.add_filter("subtopic", |s: String| words(&s));
         Ok(env)
     })
     .as_ref()
     .map_err(|e| PageError::internal(e))
+}
+
+/// An identifier as people write it: `deal_desk` → `deal desk`, `sla` → `SLA`.
+pub fn words(identifier: &str) -> String {
+    const ACRONYMS: [&str; 10] = [
+        "sla", "crm", "iban", "ssn", "api", "jwt", "ip", "kb", "soc", "gdpr",
+    ];
+    identifier
+        .split('_')
+        .map(|w| {
+            if ACRONYMS.contains(&w) {
+                w.to_ascii_uppercase()
+            } else {
+                w.to_owned()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Roles as words: "deal desk and security", or "no role".
+pub fn roles_in_words<'a>(roles: impl IntoIterator<Item = &'a String>) -> String {
+    let mut roles: Vec<String> = roles.into_iter().map(|r| words(r)).collect();
+    match roles.len() {
+        0 => "no role".to_owned(),
+        1 => roles.remove(0),
+        _ => {
+            let last = roles.pop().unwrap_or_default();
+            format!("{} and {last}", roles.join(", "))
+        }
+    }
+}
+
+/// A text cut at its backticks, which engine reasons and API messages put around kinds,
+/// ids and values: pages show those parts as code instead of literal backticks.
+pub fn code_spans(text: &str) -> Vec<minijinja::Value> {
+    text.split('`')
+        .enumerate()
+        .filter(|(_, part)| !part.is_empty())
+        .map(|(i, part)| minijinja::context! { code => i % 2 == 1, text => part })
+        .collect()
 }
 
 /// Renders template `name` with `ctx`.
@@ -120,7 +176,7 @@ pub fn render(name: &str, ctx: minijinja::Value) -> Result<Html<String>, PageErr
 }
 
 /// An error shown as a page, with the status it deserves and a message a reviewer can act on.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct PageError {
     pub status: StatusCode,
     pub message: String,
@@ -131,7 +187,7 @@ impl PageError {
         tracing::error!(error = %e, "inbox page failed");
         Self {
             status: StatusCode::INTERNAL_SERVER_ERROR,
-            message: "the page could not be built: the server log has the details".to_owned(),
+            message: "The page could not be built; the server log has the details.".to_owned(),
         }
     }
 
@@ -142,6 +198,73 @@ impl PageError {
             message: message.into(),
         }
     }
+
+    /// The error page for a request to `path` with `method`: a heading in words, the
+    /// message as a sentence, a way back (to the item a refused form was on, else the
+    /// queue), and the navigation when `session` says who is logged in.
+    fn page(&self, method: &Method, path: &str, session: Option<&Session>) -> Response {
+        let page = render("error.html", self.context(method, path, session));
+        let mut response = match page {
+            Ok(html) => (self.status, html).into_response(),
+            Err(_) => (self.status, "error").into_response(),
+        };
+        // Kept for `error_pages`, which renders the page again with the navigation.
+        response.extensions_mut().insert(self.clone());
+        response
+    }
+
+    /// What `error.html` shows for this error (see [`PageError::page`]).
+    fn context(&self, method: &Method, path: &str, session: Option<&Session>) -> minijinja::Value {
+        let item = path
+            .strip_prefix("/inbox/items/")
+            .map(|rest| rest.split('/').next().unwrap_or(rest))
+            .filter(|id| !id.is_empty());
+        let form = *method == Method::POST;
+        let (back, back_label) = match item {
+            Some(id) if form => (format!("/inbox/items/{id}"), "Back to the item"),
+            _ if path.starts_with("/inbox/login") => ("/inbox/login".to_owned(), "Back to log-in"),
+            _ => ("/inbox".to_owned(), "Back to the queue"),
+        };
+        let title = heading(self.status, item.is_some() && !form);
+        let message = sentence(&self.message);
+        minijinja::context! {
+            title,
+            status => self.status.as_u16(),
+            message => code_spans(&message),
+            back, back_label,
+            account => session.map(|s| s.account.clone()),
+            csrf => session.map(|s| s.csrf.clone()),
+            may_audit => session.is_some_and(|s| s.may_audit),
+        }
+    }
+}
+
+/// An error page's heading: what happened in words, not an HTTP reason phrase.
+fn heading(status: StatusCode, opening_item: bool) -> &'static str {
+    match status {
+        StatusCode::FORBIDDEN if opening_item => "You can't open this item",
+        StatusCode::FORBIDDEN => "Not allowed",
+        StatusCode::NOT_FOUND => "Not found",
+        StatusCode::CONFLICT => "Nothing was changed",
+        StatusCode::TOO_MANY_REQUESTS => "Too many requests",
+        s if s.is_client_error() => "This request cannot be used",
+        _ => "Something went wrong",
+    }
+}
+
+/// `message` as a sentence: a capital first letter and a final stop. API messages are
+/// lowercase fragments (STYLE §3); a page shows them to people.
+fn sentence(message: &str) -> String {
+    let message = message.trim();
+    let mut chars = message.chars();
+    let mut out: String = match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => return String::new(),
+    };
+    if !out.ends_with(['.', '!', '?', '”', ')']) {
+        out.push('.');
+    }
+    out
 }
 
 impl From<ApiError> for PageError {
@@ -162,16 +285,53 @@ impl From<countersign_store::StoreError> for PageError {
 
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {
-        let title = self.status.canonical_reason().unwrap_or("Error").to_owned();
-        let page = render(
-            "error.html",
-            minijinja::context! { title, status => self.status.as_u16(), message => self.message },
-        );
-        match page {
-            Ok(html) => (self.status, html).into_response(),
-            Err(_) => (self.status, "error").into_response(),
+        // Without the request at hand: a plain page, made whole again by `error_pages`.
+        self.page(&Method::GET, "/inbox", None)
+    }
+}
+
+/// Who is logged in, as an error page's navigation needs it.
+#[derive(Debug, Clone)]
+struct Session {
+    account: String,
+    csrf: String,
+    may_audit: bool,
+}
+
+/// Where the [`Reviewer`] extractor leaves the session it resolved, so that an error page
+/// made after it can show the navigation and the log-out form without resolving it again.
+#[derive(Debug, Clone, Default)]
+struct SessionSlot(Arc<Mutex<Option<Session>>>);
+
+impl SessionSlot {
+    fn set(&self, session: Session) {
+        if let Ok(mut slot) = self.0.lock() {
+            *slot = Some(session);
         }
     }
+
+    fn get(&self) -> Option<Session> {
+        self.0.lock().ok().and_then(|slot| slot.clone())
+    }
+}
+
+/// Renders error pages again with what the handler could not know: the request's path
+/// (for the way back) and the logged-in reviewer (for the navigation and log-out).
+async fn error_pages(mut request: Request, next: Next) -> Response {
+    let slot = SessionSlot::default();
+    request.extensions_mut().insert(slot.clone());
+    let method = request.method().clone();
+    let path = request.uri().path().to_owned();
+    let response = next.run(request).await;
+    let Some(error) = response.extensions().get::<PageError>().cloned() else {
+        return response;
+    };
+    let again = error.page(&method, &path, slot.get().as_ref());
+    let (mut parts, _) = response.into_parts();
+    let (_, body) = again.into_parts();
+    parts.headers.remove(CONTENT_LENGTH);
+    parts.extensions.remove::<PageError>();
+    Response::from_parts(parts, Body::new(body))
 }
 
 /// A logged-in reviewer or admin, from the session cookie. Without a live session the
@@ -194,7 +354,8 @@ impl Reviewer {
             Ok(())
         } else {
             Err(PageError::forbidden(
-                "the form's anti-CSRF token is missing or wrong: reload the page and try again",
+                "This form is out of date or was not sent from this inbox (its anti-CSRF token \
+                 is missing or wrong), so nothing was changed. Open the page again and retry.",
             ))
         }
     }
@@ -224,7 +385,7 @@ impl FromRequestParts<AppState> for Reviewer {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
         let Some(token) = cookie(&parts.headers, SESSION_COOKIE) else {
-            return Err(to_login());
+            return Err(to_login(parts, false));
         };
         match auth::resolve(state, &token).await {
             Ok(Some(Principal::Account(account))) => {
@@ -232,9 +393,18 @@ impl FromRequestParts<AppState> for Reviewer {
                     .limiter
                     .account(account.reviewer_id)
                     .map_err(|e| PageError::from(e).into_response())?;
-                Ok(Reviewer { account, token })
+                let reviewer = Reviewer { account, token };
+                if let Some(slot) = parts.extensions.get::<SessionSlot>() {
+                    slot.set(Session {
+                        account: reviewer.account.name.clone(),
+                        csrf: reviewer.csrf(),
+                        may_audit: audit::may_see(&reviewer.account),
+                    });
+                }
+                Ok(reviewer)
             }
-            Ok(_) => Err(to_login()),
+            // The cookie's session ended: logged out, idle too long, or too old.
+            Ok(_) => Err(to_login(parts, true)),
             Err(e) => Err(PageError::from(e).into_response()),
         }
     }
@@ -249,8 +419,34 @@ pub fn see_other(location: &str) -> Response {
     r
 }
 
-fn to_login() -> Response {
-    see_other("/inbox/login")
+/// 303 to the log-in page, which comes back to the page asked for (a link in a
+/// notification e-mail lands on its item after log-in) and says when a session ended.
+fn to_login(parts: &Parts, ended: bool) -> Response {
+    let mut query = form_urlencoded::Serializer::new(String::new());
+    if parts.method == axum::http::Method::GET
+        && let Some(next) = parts.uri.path_and_query().map(|p| p.as_str())
+        && return_path(next) != "/inbox"
+    {
+        query.append_pair("next", next);
+    }
+    if ended {
+        query.append_pair("ended", "1");
+    }
+    match query.finish() {
+        q if q.is_empty() => see_other("/inbox/login"),
+        q => see_other(&format!("/inbox/login?{q}")),
+    }
+}
+
+/// Where to go after log-in: `next` when it is a page of this inbox, else the queue. An
+/// absolute or protocol-relative URL would make the log-in page an open redirect.
+pub fn return_path(next: &str) -> &str {
+    let local = next.starts_with("/inbox")
+        && !next.starts_with("/inbox/login")
+        && !next.contains("//")
+        && !next.contains('\\')
+        && !next.chars().any(char::is_control);
+    if local { next } else { "/inbox" }
 }
 
 /// The value of cookie `name` in the request.
@@ -301,6 +497,70 @@ mod tests {
         h.insert("x-forwarded-proto", HeaderValue::from_static("https"));
         let c = set_cookie(&h, "n", "v", 1);
         assert!(c.contains("HttpOnly") && c.contains("SameSite=Strict") && c.contains("Secure"));
+    }
+
+    #[test]
+    fn identifiers_read_as_words() {
+        assert_eq!(words("deal_desk"), "deal desk");
+        assert_eq!(words("sla"), "SLA");
+        assert_eq!(words("data_residency"), "data residency");
+        let roles = ["security".to_owned(), "deal_desk".to_owned()];
+        assert_eq!(roles_in_words(&roles), "security and deal desk");
+        assert_eq!(roles_in_words(&[]), "no role");
+    }
+
+    #[test]
+    fn api_messages_become_sentences() {
+        assert_eq!(
+            sentence("wrong name or password"),
+            "Wrong name or password."
+        );
+        assert_eq!(sentence("Done."), "Done.");
+    }
+
+    #[test]
+    fn an_error_page_keeps_the_navigation_and_leads_back_to_the_item() {
+        let session = Session {
+            account: "dee.desk".to_owned(),
+            csrf: "t0ken".to_owned(),
+            may_audit: false,
+        };
+        let e = PageError::forbidden("form `x` is stale");
+        let refused_form = e.context(&Method::POST, "/inbox/items/act_1/approve", Some(&session));
+        // minijinja escapes `/` in attributes; a browser reads it back.
+        let html = render("error.html", refused_form)
+            .unwrap()
+            .0
+            .replace("&#x2f;", "/");
+        assert!(html.contains("<h1>Not allowed</h1>"), "{html}");
+        assert!(html.contains(r#"action="/inbox/logout""#), "{html}");
+        assert!(html.contains(r#"value="t0ken""#), "{html}");
+        assert!(html.contains("Form <code>x</code> is stale."), "{html}");
+        assert!(
+            html.contains(r#"href="/inbox/items/act_1" id="back""#),
+            "{html}"
+        );
+        // Opening an item one may not see: its own heading, and back to the queue.
+        let html = render(
+            "error.html",
+            e.context(&Method::GET, "/inbox/items/act_1", None),
+        )
+        .unwrap()
+        .0
+        .replace("&#x2f;", "/")
+        .replace("&#x27;", "'");
+        assert!(html.contains("<h1>You can't open this item</h1>"), "{html}");
+        assert!(html.contains(r#"href="/inbox" id="back""#), "{html}");
+        assert!(
+            !html.contains("/inbox/logout"),
+            "no session, no log-out: {html}"
+        );
+        assert!(
+            e.page(&Method::GET, "/inbox", None)
+                .extensions()
+                .get::<PageError>()
+                .is_some()
+        );
     }
 
     #[test]

@@ -16,6 +16,7 @@
 
 pub mod auth;
 pub mod bench;
+pub mod chain_watch;
 pub mod committer;
 pub mod config;
 pub mod decide;

@@ -255,10 +255,7 @@ impl From<&OutboxView> for OutboxBody {
     fn from(o: &OutboxView) -> Self {
         Self {
             outbox_id: o.outbox_id,
-            kind: match o.kind {
-                countersign_store::OutboxKind::Email => "email".to_owned(),
-                countersign_store::OutboxKind::Webhook => "webhook".to_owned(),
-            },
+            kind: o.kind.as_str().to_owned(),
             status: o.status.clone(),
             attempts: o.attempts,
             next_attempt_at: o.next_attempt_at,

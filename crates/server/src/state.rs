@@ -11,7 +11,7 @@ use std::time::Duration;
 use chrono::Utc;
 use countersign_engine::policy::{DEFAULT_SOURCES, PolicySources};
 use countersign_engine::{Gate, Policy};
-use countersign_store::{Store, StoreError, StoreOptions};
+use countersign_store::{Store, StoreError};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
 use crate::config::Config;
@@ -33,6 +33,8 @@ pub struct Inner {
     pub committer: Option<countersign_store::GroupCommitter>,
     /// Recently resolved bearer tokens (see [`crate::auth::resolve`]).
     pub auth_cache: crate::auth::AuthCache,
+    /// The audit chain's last verdict, so pages that show it need not recompute it all.
+    pub chain: crate::chain_watch::ChainWatch,
 }
 
 impl std::ops::Deref for AppState {
@@ -58,14 +60,7 @@ impl AppState {
     /// given (audited; a no-op when it is already active); otherwise the database's active
     /// policy is used, and a fresh database activates the built-in one.
     pub async fn build(config: Config) -> Result<Self, StartError> {
-        let store = Store::open_with(
-            &config.database.url,
-            StoreOptions {
-                max_connections: config.database.max_connections,
-                ..StoreOptions::default()
-            },
-        )
-        .await?;
+        let store = Store::open_with(&config.database.url, config.store_options()).await?;
         let policy = initial_policy(&store, &config).await?;
         Ok(Self::new(store, policy, Arc::new(Gate::new()), config))
     }
@@ -86,6 +81,7 @@ impl AppState {
             limiter,
             committer: group.then(|| crate::committer::start(weak.clone(), max_batch)),
             auth_cache: crate::auth::AuthCache::default(),
+            chain: crate::chain_watch::ChainWatch::default(),
         }))
     }
 

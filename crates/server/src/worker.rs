@@ -16,7 +16,8 @@ use crate::config::Config;
 use crate::metrics::{OUTBOX_DELIVERIES, OUTBOX_WORKER_ERRORS};
 use crate::state::AppState;
 
-/// Builds the worker from `[outbox]`, or `None` when neither SMTP nor a webhook is set.
+/// Builds the worker from `[outbox]` and `[notifications]`, or `None` when there is
+/// nowhere to deliver to.
 pub fn build(state: &AppState, config: &Config) -> Result<Option<Worker>, String> {
     let smtp = match &config.outbox.smtp {
         Some(s) => Some(config.smtp_config(s).build()?),
@@ -26,19 +27,26 @@ pub fn build(state: &AppState, config: &Config) -> Result<Option<Worker>, String
         Some(w) => Some(config.webhook_config(w).build()?),
         None => None,
     };
-    if smtp.is_none() && webhook.is_none() {
+    let slack = match config.slack_config() {
+        Some(s) => Some(s.build()?),
+        None => None,
+    };
+    let pickup = match config.pickup_config() {
+        Some(p) => Some(p.build()?),
+        None => None,
+    };
+    if smtp.is_none() && webhook.is_none() && slack.is_none() && pickup.is_none() {
         return Ok(None);
     }
     let worker_config = WorkerConfig {
         max_attempts: config.outbox.max_attempts,
         ..WorkerConfig::default()
     };
-    Ok(Some(Worker::new(
-        state.store.clone(),
-        smtp,
-        webhook,
-        worker_config,
-    )))
+    Ok(Some(
+        Worker::new(state.store.clone(), smtp, webhook, worker_config)
+            .with_slack(slack)
+            .with_pickup(pickup),
+    ))
 }
 
 /// Delivers until `cancel` fires.

@@ -32,6 +32,8 @@ pub struct Account {
     pub admin: bool,
     /// Whether a password is set (an account without one cannot log in).
     pub has_password: bool,
+    /// Where notifications are e-mailed (`None`: none are).
+    pub email: Option<String>,
     pub disabled_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
 }
@@ -56,6 +58,10 @@ pub struct NewSession {
 /// The prefix of session tokens; tools' API keys start with `cs_`.
 pub const SESSION_TOKEN_PREFIX: &str = "csr_";
 
+/// How stale a session's `last_seen_at` may get before a use writes it again: the idle
+/// timeout is exact to within this much, and a busy reviewer costs one write a minute.
+const SESSION_TOUCH_INTERVAL: Duration = Duration::minutes(1);
+
 fn account_from(row: &Row) -> Result<Credentials, StoreError> {
     let password_hash: Option<String> = row.get("password_hash")?;
     Ok(Credentials {
@@ -65,6 +71,7 @@ fn account_from(row: &Row) -> Result<Credentials, StoreError> {
             roles: row.json("roles")?,
             admin: row.get("admin")?,
             has_password: password_hash.is_some(),
+            email: row.get("email")?,
             disabled_at: row.get("disabled_at")?,
             created_at: row.get("created_at")?,
         },
@@ -125,7 +132,7 @@ fn check_hash(password_hash: &str) -> Result<(), StoreError> {
 async fn credentials_by_name(tx: &mut Tx, name: &str) -> Result<Option<Credentials>, StoreError> {
     let q = tx
         .query(
-            "SELECT reviewer_id, name, roles, admin, password_hash, disabled_at, created_at \
+            "SELECT reviewer_id, name, roles, admin, password_hash, email, disabled_at, created_at \
              FROM reviewer WHERE name = $1",
         )
         .bind(name.to_owned());
@@ -166,7 +173,7 @@ impl Store {
                 tx.query(
                     "INSERT INTO reviewer (name, roles, admin, password_hash, created_at) \
                      VALUES ($1, $2, $3, $4, $5) \
-                     RETURNING reviewer_id, name, roles, admin, password_hash, disabled_at, created_at",
+                     RETURNING reviewer_id, name, roles, admin, password_hash, email, disabled_at, created_at",
                 )
                     .bind(name.to_owned())
                     .bind(sqlx::types::Json(&roles))
@@ -212,7 +219,7 @@ impl Store {
             .fetch_optional(
                 tx.query(
                     "UPDATE reviewer SET password_hash = $1 WHERE name = $2 \
-                     RETURNING reviewer_id, name, roles, admin, password_hash, disabled_at, created_at",
+                     RETURNING reviewer_id, name, roles, admin, password_hash, email, disabled_at, created_at",
                 )
                 .bind(password_hash.to_owned())
                 .bind(name.to_owned()),
@@ -254,7 +261,7 @@ impl Store {
         let mut tx = self.pool.read().await?;
         let rows = tx
             .fetch_all(tx.query(
-                "SELECT reviewer_id, name, roles, admin, password_hash, disabled_at, created_at \
+                "SELECT reviewer_id, name, roles, admin, password_hash, email, disabled_at, created_at \
                  FROM reviewer ORDER BY name",
             ))
             .await?;
@@ -283,12 +290,14 @@ impl Store {
         let mut tx = self.pool.write(Lock::AuditChain).await?;
         let q = tx
             .query(
-                "INSERT INTO reviewer_session (token_hash, reviewer_id, expires_at, created_at) \
-                 VALUES ($1, $2, $3, $4)",
+                "INSERT INTO reviewer_session \
+                 (token_hash, reviewer_id, expires_at, idle_seconds, last_seen_at, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $5)",
             )
             .bind(sha256_hex(&token))
             .bind(account.reviewer_id)
             .bind(expires_at)
+            .bind(self.options.session_idle.map(|d| d.num_seconds().max(1)))
             .bind(now);
         tx.execute(q).await?;
         audit::append(
@@ -314,8 +323,10 @@ impl Store {
         })
     }
 
-    /// The account a session token belongs to, if the token is live (not expired, not
-    /// logged out, account not disabled).
+    /// The account a session token belongs to, if the token is live: not expired, not
+    /// logged out, not idle for longer than its idle timeout, account not disabled. Using
+    /// a live session moves its idle deadline forward (written at most once a minute, so
+    /// reads stay reads).
     pub async fn session_account(
         &self,
         token: &str,
@@ -326,8 +337,9 @@ impl Store {
         let row = tx
             .fetch_optional(
                 tx.query(
-                    "SELECT r.reviewer_id, r.name, r.roles, r.admin, r.password_hash, \
-                            r.disabled_at, r.created_at \
+                    "SELECT s.reviewer_session_id, s.last_seen_at, s.idle_seconds, \
+                            r.reviewer_id, r.name, r.roles, r.admin, r.password_hash, \
+                            r.email, r.disabled_at, r.created_at \
                      FROM reviewer_session s JOIN reviewer r ON r.reviewer_id = s.reviewer_id \
                      WHERE s.token_hash = $1 AND s.revoked_at IS NULL AND s.expires_at > $2 \
                        AND r.disabled_at IS NULL",
@@ -336,9 +348,30 @@ impl Store {
                 .bind(now),
             )
             .await?;
-        row.as_ref()
-            .map(|r| account_from(r).map(|c| c.account))
-            .transpose()
+        drop(tx);
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let last_seen: Option<DateTime<Utc>> = row.get("last_seen_at")?;
+        let idle: Option<i64> = row.get("idle_seconds")?;
+        if let (Some(seen), Some(idle)) = (last_seen, idle)
+            && now >= seen + Duration::seconds(idle)
+        {
+            return Ok(None);
+        }
+        if last_seen.is_none_or(|seen| now - seen >= SESSION_TOUCH_INTERVAL) {
+            let mut tx = self.pool.write(Lock::Rows).await?;
+            let q = tx
+                .query(
+                    "UPDATE reviewer_session SET last_seen_at = $1 \
+                     WHERE reviewer_session_id = $2 AND (last_seen_at IS NULL OR last_seen_at < $1)",
+                )
+                .bind(now)
+                .bind(row.get::<i64>("reviewer_session_id")?);
+            tx.execute(q).await?;
+            tx.commit().await?;
+        }
+        account_from(&row).map(|c| Some(c.account))
     }
 
     /// Ends a session (log-out). Returns whether a live session was ended.

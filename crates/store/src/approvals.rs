@@ -28,12 +28,12 @@ use serde_json::{Value, json};
 
 use crate::audit::{self, Event};
 use crate::canonical::{canonical_json, json_value, sha256_hex};
-use crate::db::{Lock, Row, Tx};
+use crate::db::{Lock, Tx};
 use crate::error::StoreError;
 use crate::outbox::{self, OutboxView};
 use crate::propose::{insert_revision, required_roles};
 use crate::registry::{self, Reviewer};
-use crate::{ActionStatus, Store, context, crm, micros};
+use crate::{ActionStatus, Store, context, crm, micros, notify};
 
 /// The result of an approval.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -157,7 +157,6 @@ struct Current {
     revision_id: i64,
     action: Action,
     context: Context,
-    decision: DecisionRecord,
     required: BTreeSet<String>,
 }
 
@@ -167,7 +166,7 @@ async fn current(tx: &mut Tx, action_id: &str) -> Result<Current, StoreError> {
             tx.query(
                 "SELECT a.action_id, a.status, a.kind, a.tool_id, a.tool_name, a.on_behalf_of, \
                         a.opportunity_id, a.latest_revision, r.revision_id, r.action_json, \
-                        r.context_json, r.decision_json, r.required_roles \
+                        r.context_json, r.required_roles \
                  FROM action a JOIN revision r \
                    ON r.action_id = a.action_id AND r.number = a.latest_revision \
                  WHERE a.action_id = $1",
@@ -190,7 +189,6 @@ async fn current(tx: &mut Tx, action_id: &str) -> Result<Current, StoreError> {
         action: Action::from_json(&action_json)
             .map_err(|e| StoreError::Corrupt(format!("revision action: {e}")))?,
         context: row.json("context_json")?,
-        decision: row.json("decision_json")?,
         required: row.json("required_roles")?,
     })
 }
@@ -560,6 +558,15 @@ impl Store {
             now,
         )
         .await?;
+        crate::queue::record_revision_index(
+            &mut tx,
+            &c.action_id,
+            number,
+            &decision,
+            &required,
+            now,
+        )
+        .await?;
         let q = tx
             .query(
                 "UPDATE action SET latest_revision = $1, status = $2, updated_at = $3 WHERE action_id = $4",
@@ -569,6 +576,30 @@ impl Store {
             .bind(now)
             .bind(c.action_id.clone());
         tx.execute(q).await?;
+        if status == ActionStatus::Held {
+            // Earlier approvals stop counting: every role that had countersigned, and every
+            // role the edit adds, has the action back in its queue.
+            let list = approvals(
+                &mut tx,
+                &c.action_id,
+                c.revision,
+                c.opportunity_id.as_deref(),
+                now,
+            )
+            .await?;
+            let still_missing: BTreeSet<String> =
+                c.required.difference(&coverage(&list).0).cloned().collect();
+            let entered: BTreeSet<String> = required.difference(&still_missing).cloned().collect();
+            let entered = notify::Entered {
+                action_id: &c.action_id,
+                revision: number,
+                roles: &entered,
+                action: &action,
+                decision: &decision,
+                editor: Some(&reviewer.name),
+            };
+            notify::entered_queue(&mut tx, &self.options.notifications, entered, now).await?;
+        }
         tx.commit().await?;
         Ok(EditOutcome {
             action_id: c.action_id,
@@ -626,56 +657,6 @@ impl Store {
         tx.commit().await
     }
 
-    /// Held actions, oldest first, with the roles they still need; with `role`, only those
-    /// that still need it.
-    pub async fn queue(
-        &self,
-        role: Option<&str>,
-        now: DateTime<Utc>,
-    ) -> Result<Vec<QueueItem>, StoreError> {
-        let now = micros(now);
-        let mut tx = self.pool.read().await?;
-        let ids = tx
-            .fetch_all(tx.query(
-                "SELECT action_id FROM action WHERE status = 'held' ORDER BY created_at, action_id",
-            ))
-            .await?;
-        let mut out = Vec::new();
-        for row in ids {
-            let id: String = row.get("action_id")?;
-            let c = current(&mut tx, &id).await?;
-            let list =
-                approvals(&mut tx, &id, c.revision, c.opportunity_id.as_deref(), now).await?;
-            let (approved, _) = coverage(&list);
-            let missing: BTreeSet<String> = c.required.difference(&approved).cloned().collect();
-            if role.is_some_and(|r| !missing.contains(r)) {
-                continue;
-            }
-            let created: Row = tx
-                .fetch_one(
-                    tx.query("SELECT created_at, recipient_email FROM action WHERE action_id = $1")
-                        .bind(id.clone()),
-                )
-                .await?;
-            out.push(QueueItem {
-                action_id: id,
-                kind: c.kind.clone(),
-                tool: c.tool_name.clone(),
-                on_behalf_of: c.on_behalf_of.clone(),
-                recipient: created.get("recipient_email")?,
-                subject: c.action.subject().to_owned(),
-                revision: c.revision,
-                required_roles: c.required.clone(),
-                approved_roles: approved,
-                missing_roles: missing,
-                reasons: c.decision.reasons.clone(),
-                findings: c.decision.findings.clone(),
-                created_at: created.get("created_at")?,
-            });
-        }
-        Ok(out)
-    }
-
     /// Everything stored about one action.
     pub async fn show(
         &self,
@@ -730,7 +711,7 @@ impl Store {
             .fetch_optional(
                 tx.query(
                     "SELECT outbox_id, kind, status, attempts, next_attempt_at, message_id, last_error, sent_at \
-                     FROM outbox WHERE action_id = $1",
+                     FROM outbox WHERE action_id = $1 AND purpose = 'release'",
                 )
                 .bind(action_id.to_owned()),
             )

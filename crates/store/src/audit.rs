@@ -291,11 +291,36 @@ impl Store {
     /// Recomputes the whole chain. `Err(StoreError::AuditBroken)` names the first record
     /// that fails a check and which check.
     pub async fn verify_audit(&self) -> Result<ChainVerified, StoreError> {
-        let mut prev_seq = 0;
-        let mut prev_hash = GENESIS_HASH.to_owned();
+        self.verify_audit_from(None).await
+    }
+
+    /// Checks only what was appended since `checkpoint` (an earlier verdict): the
+    /// checkpoint's last record must still carry the hash it had, and every record after it
+    /// must chain on. Cheap enough for every page view; what it cannot see is a rewrite of
+    /// records before the checkpoint that kept the checkpoint's hash — only a full
+    /// [`Store::verify_audit`] proves those, so callers run one regularly.
+    pub async fn verify_audit_from(
+        &self,
+        checkpoint: Option<&ChainVerified>,
+    ) -> Result<ChainVerified, StoreError> {
+        let (mut prev_seq, mut prev_hash) = (0, GENESIS_HASH.to_owned());
+        // From a checkpoint, the first page starts at its last record, which must be the
+        // one verified then.
+        let mut resume = checkpoint.filter(|c| c.records > 0);
         loop {
-            let records = page(self, prev_seq).await?;
+            let mut records = page(self, resume.map_or(prev_seq, |c| c.records - 1)).await?;
             let last = records.len() < usize::try_from(PAGE).unwrap_or(usize::MAX);
+            if let Some(c) = resume.take() {
+                let head = (!records.is_empty()).then(|| records.remove(0));
+                if !head.is_some_and(|r| r.seq == c.records && r.hash == c.head_hash) {
+                    return Err(StoreError::AuditBroken(ChainBreak {
+                        seq: c.records,
+                        check: ChainCheck::Hash,
+                        detail: "is missing or changed since it was last verified".to_owned(),
+                    }));
+                }
+                (prev_seq, prev_hash) = (c.records, c.head_hash.clone());
+            }
             for r in records {
                 check(&r, prev_seq, &prev_hash).map_err(StoreError::AuditBroken)?;
                 prev_seq = r.seq;

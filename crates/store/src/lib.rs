@@ -27,11 +27,14 @@ mod db;
 mod error;
 mod group;
 mod lookup;
+mod notify;
 mod outbox;
 mod policies;
 mod propose;
 mod propose_with;
+mod queue;
 mod registry;
+mod reports;
 
 use std::fmt;
 use std::str::FromStr;
@@ -51,10 +54,16 @@ pub use db::Backend;
 pub use error::StoreError;
 pub use group::GroupCommitter;
 pub use lookup::{AccountContext, ActionSummary, ContextQuery, OutboxStats, SuppressionRecord};
+pub use notify::Notifications;
 pub use outbox::{OutboxItem, OutboxKind, OutboxView, message_id};
 pub use policies::Replay;
 pub use propose::Proposal;
-pub use registry::{NewTool, Reviewer, Tool};
+pub use queue::{QUEUE_PAGE_LIMIT, QueueCursor, QueueFacets, QueuePage, QueueQuery};
+pub use registry::{NewTool, Reviewer, Tool, check_email};
+pub use reports::{
+    AUDIT_PAGE_MAX, AuditPage, AuditQuery, AutomationRow, DASHBOARD_MAX_DAYS, Dashboard, DayCount,
+    HoldReason, Latency, Overrides,
+};
 
 /// How long idempotency keys are kept at least (Stripe keeps them 24 hours; we keep a week).
 pub const IDEMPOTENCY_KEY_RETENTION: Duration = Duration::days(7);
@@ -66,6 +75,11 @@ pub struct StoreOptions {
     pub approval_ttl: Duration,
     /// Connections in the pool.
     pub max_connections: u32,
+    /// A log-in session unused this long is refused (OWASP: 15–30 minutes); `None`: no
+    /// idle limit, only the session's absolute expiry.
+    pub session_idle: Option<Duration>,
+    /// Who is told when an action enters a role's queue, and how.
+    pub notifications: Notifications,
 }
 
 impl Default for StoreOptions {
@@ -73,6 +87,8 @@ impl Default for StoreOptions {
         Self {
             approval_ttl: Duration::hours(72),
             max_connections: 8,
+            session_idle: Some(Duration::minutes(30)),
+            notifications: Notifications::default(),
         }
     }
 }

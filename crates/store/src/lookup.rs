@@ -219,13 +219,7 @@ impl Store {
         &self,
         now: DateTime<Utc>,
     ) -> Result<BTreeMap<String, i64>, StoreError> {
-        let mut depth = BTreeMap::new();
-        for item in self.queue(None, now).await? {
-            for role in item.missing_roles {
-                *depth.entry(role).or_insert(0) += 1;
-            }
-        }
-        Ok(depth)
+        self.queue_counts(now).await
     }
 
     /// The outbox's state now.

@@ -1,7 +1,8 @@
 //! The outbox (DESIGN §2): what is allowed or approved, waiting to be delivered exactly once.
 //!
 //! A released action gets one outbox row in the same transaction that released it (one
-//! per action: `outbox.action_id` is unique). Workers claim rows with a lease: a claim
+//! per action: a unique index on `action_id` for `purpose = 'release'`). Notifications to
+//! reviewers (`purpose = 'notify'`, written by `notify.rs`) share the table and the worker. Workers claim rows with a lease: a claim
 //! sets `lease_owner` and `lease_expires_at` and counts an attempt; a worker that crashes
 //! loses nothing, its lease runs out and another worker claims the row again, with the same
 //! Message-ID and idempotency key so the receiver can drop the duplicate.
@@ -31,13 +32,17 @@ pub enum OutboxKind {
     /// To the CRM webhook. Payload: `{"kind", "action_id", "target", ...}` with `changes`
     /// for `crm.opportunity.update`, `subject` and `body` for notes, tasks and notifications.
     Webhook,
+    /// To the Slack-compatible incoming webhook, notifications only. Payload: `{"text"}`.
+    Slack,
 }
 
 impl OutboxKind {
-    fn as_str(self) -> &'static str {
+    /// The name stored and shown: `email`, `webhook` or `slack`.
+    pub fn as_str(self) -> &'static str {
         match self {
             OutboxKind::Email => "email",
             OutboxKind::Webhook => "webhook",
+            OutboxKind::Slack => "slack",
         }
     }
 
@@ -45,6 +50,7 @@ impl OutboxKind {
         match s {
             "email" => Ok(OutboxKind::Email),
             "webhook" => Ok(OutboxKind::Webhook),
+            "slack" => Ok(OutboxKind::Slack),
             other => Err(StoreError::Corrupt(format!(
                 "unknown outbox kind `{other}`"
             ))),
@@ -289,7 +295,7 @@ impl Store {
                     "UPDATE outbox SET status = 'sent', sent_at = $1, lease_expires_at = NULL, \
                      last_error = NULL, updated_at = $1 \
                      WHERE outbox_id = $2 AND status = 'pending' AND lease_owner = $3 \
-                     RETURNING action_id, kind, message_id, attempts",
+                     RETURNING action_id, purpose, kind, message_id, attempts",
                 )
                 .bind(now)
                 .bind(outbox_id)
@@ -307,10 +313,11 @@ impl Store {
             };
         };
         let action_id: String = row.get("action_id")?;
+        let purpose: String = row.get("purpose")?;
         audit::append(
             &mut tx,
             Event {
-                event: "send",
+                event: event_name(&purpose, "send"),
                 action_id: Some(&action_id),
                 actor: &format!("worker:{worker}"),
                 data: json!({
@@ -350,7 +357,7 @@ impl Store {
                     "UPDATE outbox SET status = $1, next_attempt_at = $2, lease_owner = NULL, \
                      lease_expires_at = NULL, last_error = $3, updated_at = $4 \
                      WHERE outbox_id = $5 AND status = 'pending' AND lease_owner = $6 \
-                     RETURNING action_id, attempts",
+                     RETURNING action_id, purpose, attempts",
                 )
                 .bind(status)
                 .bind(next)
@@ -371,6 +378,7 @@ impl Store {
         };
         let action_id: String = row.get("action_id")?;
         let attempts: i32 = row.get("attempts")?;
+        let purpose: String = row.get("purpose")?;
         let (event, data) = match retry_at {
             Some(_) => (
                 "delivery_failure",
@@ -385,7 +393,7 @@ impl Store {
         audit::append(
             &mut tx,
             Event {
-                event,
+                event: event_name(&purpose, event),
                 action_id: Some(&action_id),
                 actor: &format!("worker:{worker}"),
                 data,
@@ -394,6 +402,17 @@ impl Store {
         )
         .await?;
         tx.commit().await
+    }
+}
+
+/// The audit event for a delivery step: a notification's steps are named apart, so the
+/// action's own `send` always means the action itself went out.
+fn event_name(purpose: &str, event: &'static str) -> &'static str {
+    match (purpose, event) {
+        ("notify", "send") => "notification_sent",
+        ("notify", "delivery_failure") => "notification_failure",
+        ("notify", "parked") => "notification_parked",
+        _ => event,
     }
 }
 

@@ -23,7 +23,7 @@ use crate::canonical::{canonical_json, json_value, random_base62, sha256_hex};
 use crate::db::{Lock, Tx};
 use crate::error::StoreError;
 use crate::propose::{Proposal, insert_revision, required_roles};
-use crate::{ActionStatus, Store, context, micros, outbox, policies, registry};
+use crate::{ActionStatus, Store, context, micros, notify, outbox, policies, registry};
 
 impl Store {
     /// [`Store::propose`], with the decision made by `decider` instead of the engine's
@@ -83,6 +83,7 @@ impl Store {
         let mut tx = self.pool.write(Lock::AuditChain).await?;
         let proposal =
             propose_with_in(&mut tx, action, scope, request_hash, policy, now, decider).await?;
+        notify::after_proposal(&mut tx, &self.options.notifications, &proposal, now).await?;
         tx.commit().await?;
         Ok(proposal)
     }
@@ -111,18 +112,19 @@ impl Store {
                 validate(action)?;
                 let scope = sha256_hex(key);
                 let request_hash = sha256_hex(canonical_json(&json_value(action)?));
-                out.push(
-                    propose_with_in(
-                        &mut tx,
-                        action.clone(),
-                        &scope,
-                        &request_hash,
-                        policy,
-                        now,
-                        &decider,
-                    )
-                    .await?,
-                );
+                let proposal = propose_with_in(
+                    &mut tx,
+                    action.clone(),
+                    &scope,
+                    &request_hash,
+                    policy,
+                    now,
+                    &decider,
+                )
+                .await?;
+                notify::after_proposal(&mut tx, &self.options.notifications, &proposal, now)
+                    .await?;
+                out.push(proposal);
             }
             tx.commit().await?;
             Ok::<_, StoreError>(out)
@@ -290,6 +292,7 @@ where
         now,
     )
     .await?;
+    crate::queue::record_revision_index(tx, &action_id, 1, &decision, &roles, now).await?;
 
     if let Some(key) = &action.idempotency_key {
         let q = tx

@@ -54,6 +54,8 @@ pub struct Reviewer {
     pub reviewer_id: i64,
     pub name: String,
     pub roles: BTreeSet<String>,
+    /// Where notifications go (`None`: the reviewer gets no e-mail).
+    pub email: Option<String>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -75,8 +77,28 @@ fn reviewer_from(row: &Row) -> Result<Reviewer, StoreError> {
         reviewer_id: row.get("reviewer_id")?,
         name: row.get("name")?,
         roles: row.json("roles")?,
+        email: row.get("email")?,
         created_at: row.get("created_at")?,
     })
+}
+
+/// A notification address: one `@` with something on both sides, no spaces or angle
+/// brackets (the relay judges the rest). Public so callers can check before they store.
+pub fn check_email(email: &str) -> Result<(), StoreError> {
+    let ok = email.len() <= 254
+        && matches!(email.split_once('@'), Some((local, domain))
+            if !local.is_empty() && domain.contains('.') && !domain.contains('@'))
+        && !email
+            .chars()
+            .any(|c| c.is_whitespace() || matches!(c, '<' | '>' | ',' | ';'));
+    if ok {
+        Ok(())
+    } else {
+        Err(StoreError::invalid(
+            "email",
+            format!("`{email}` is not an e-mail address like name@example.com"),
+        ))
+    }
 }
 
 /// Names of tools and reviewers: 1–100 letters, digits, `.`, `_`, `-` or `@`.
@@ -125,7 +147,7 @@ pub(crate) async fn tool_by_id(tx: &mut Tx, tool_id: i64) -> Result<Option<Tool>
 
 pub(crate) async fn reviewer_by_name(tx: &mut Tx, name: &str) -> Result<Reviewer, StoreError> {
     let q = tx
-        .query("SELECT reviewer_id, name, roles, created_at FROM reviewer WHERE name = $1")
+        .query("SELECT reviewer_id, name, roles, email, created_at FROM reviewer WHERE name = $1")
         .bind(name.to_owned());
     match tx.fetch_optional(q).await? {
         Some(row) => reviewer_from(&row),
@@ -314,7 +336,7 @@ impl Store {
                 tx.query(
                     "INSERT INTO reviewer (name, roles, created_at) VALUES ($1, $2, $3) \
                      ON CONFLICT (name) DO UPDATE SET roles = excluded.roles \
-                     RETURNING reviewer_id, name, roles, created_at",
+                     RETURNING reviewer_id, name, roles, email, created_at",
                 )
                 .bind(name.to_owned())
                 .bind(sqlx::types::Json(&roles))
@@ -341,13 +363,55 @@ impl Store {
         Ok(reviewer)
     }
 
+    /// Sets (or with `None` clears) where `name`'s notifications are e-mailed. Audited as
+    /// `reviewer_email`.
+    pub async fn set_reviewer_email(
+        &self,
+        name: &str,
+        email: Option<&str>,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Reviewer, StoreError> {
+        let now = micros(now);
+        let email = email.map(str::trim).filter(|e| !e.is_empty());
+        if let Some(e) = email {
+            check_email(e)?;
+        }
+        let mut tx = self.pool.write(Lock::AuditChain).await?;
+        let row = tx
+            .fetch_optional(
+                tx.query(
+                    "UPDATE reviewer SET email = $1 WHERE name = $2 \
+                     RETURNING reviewer_id, name, roles, email, created_at",
+                )
+                .bind(email.map(str::to_owned))
+                .bind(name.to_owned()),
+            )
+            .await?
+            .ok_or_else(|| StoreError::not_found("reviewer", name))?;
+        let reviewer = reviewer_from(&row)?;
+        audit::append(
+            &mut tx,
+            Event {
+                event: "reviewer_email",
+                action_id: None,
+                actor,
+                data: json!({"reviewer_id": reviewer.reviewer_id, "email": reviewer.email}),
+            },
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(reviewer)
+    }
+
     /// Every reviewer, by name.
     pub async fn list_reviewers(&self) -> Result<Vec<Reviewer>, StoreError> {
         let mut tx = self.pool.read().await?;
         let rows = tx
-            .fetch_all(
-                tx.query("SELECT reviewer_id, name, roles, created_at FROM reviewer ORDER BY name"),
-            )
+            .fetch_all(tx.query(
+                "SELECT reviewer_id, name, roles, email, created_at FROM reviewer ORDER BY name",
+            ))
             .await?;
         rows.iter().map(reviewer_from).collect()
     }

@@ -50,6 +50,8 @@ pub enum BenchMode {
     Store(super::bench_store::StoreBenchArgs),
     /// Proposals/s end to end over loopback HTTP with durable commit, p99, HTTP overhead.
     Http(super::bench_http::HttpBenchArgs),
+    /// The reviewer queue page with 10,000 held actions: server time per page.
+    Inbox(super::bench_inbox::InboxBenchArgs),
 }
 
 /// The corpus's planted kinds and the sensitive subtopic that must find each.
@@ -65,6 +67,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<Outcome> {
     match args.mode {
         Some(BenchMode::Store(store)) => return super::bench_store::run(store),
         Some(BenchMode::Http(http)) => return super::bench_http::run(http),
+        Some(BenchMode::Inbox(inbox)) => return super::bench_inbox::run(inbox),
         None => {}
     }
     let policy = policy_files::load(args.policy.as_deref())?;

@@ -1,12 +1,12 @@
 //! `countersign deliver`: run the outbox worker — e-mail to the SMTP relay, CRM changes to
-//! the webhook — until the outbox is drained (`--drain`, the default) or forever (`--watch`,
+//! the webhook, reviewer notifications to a Slack-compatible webhook — until the outbox is drained (`--drain`, the default) or forever (`--watch`,
 //! stopping cleanly on Ctrl-C after the round in progress).
 
 use std::time::Duration;
 
 use anyhow::Context as _;
 use clap::Args;
-use countersign_connectors::{SmtpConfig, WebhookConfig, Worker, WorkerConfig};
+use countersign_connectors::{SlackConfig, SmtpConfig, WebhookConfig, Worker, WorkerConfig};
 use countersign_store::Store;
 
 use crate::Outcome;
@@ -35,6 +35,9 @@ pub struct DeliverArgs {
     /// Shared secret for the webhook's HMAC signature.
     #[arg(long, env = "COUNTERSIGN_WEBHOOK_SECRET", hide_env_values = true)]
     pub webhook_secret: Option<String>,
+    /// Slack-compatible incoming webhook for reviewer notifications (none: they wait).
+    #[arg(long, env = "COUNTERSIGN_SLACK_WEBHOOK_URL", hide_env_values = true)]
+    pub slack_webhook_url: Option<String>,
     /// Keep running and poll for new items instead of stopping when the outbox is empty.
     #[arg(long)]
     pub watch: bool,
@@ -85,6 +88,17 @@ async fn deliver(args: DeliverArgs) -> anyhow::Result<Outcome> {
         (Some(_), None) => anyhow::bail!("--webhook-secret: required with --webhook-url"),
         _ => None,
     };
+    let slack = match &args.slack_webhook_url {
+        Some(url) => Some(
+            SlackConfig {
+                url: url.clone(),
+                timeout: Duration::from_secs(30),
+            }
+            .build()
+            .map_err(anyhow::Error::msg)?,
+        ),
+        None => None,
+    };
     let store = Store::open(&args.db.database_url).await.with_context(|| {
         format!(
             "failed to open the store at {}",
@@ -99,7 +113,7 @@ async fn deliver(args: DeliverArgs) -> anyhow::Result<Outcome> {
         base_backoff: Duration::from_secs(args.backoff_secs),
         ..defaults
     };
-    let worker = Worker::new(store.clone(), smtp, webhook, config);
+    let worker = Worker::new(store.clone(), smtp, webhook, config).with_slack(slack);
     let report = if args.watch {
         worker
             .run(Duration::from_millis(500), async {

@@ -25,6 +25,10 @@ pub struct AddArgs {
     /// Roles from the policy, comma-separated: `manager,deal_desk`.
     #[arg(long, required = true)]
     pub roles: String,
+    /// Where to e-mail this reviewer when an action enters their queue (needs
+    /// `[notifications] email = true` in the server's configuration).
+    #[arg(long)]
+    pub email: Option<String>,
     /// Policy directory (default: the built-in policy).
     #[arg(long)]
     pub policy: Option<PathBuf>,
@@ -55,7 +59,7 @@ async fn add(args: AddArgs) -> anyhow::Result<Outcome> {
         Err(e) => return database::refused(e, args.format),
     };
     let policy = database::policy(&store, args.policy.as_deref()).await?;
-    let reviewer = match store
+    let added = store
         .add_reviewer(
             &args.name,
             &database::list(&args.roles),
@@ -63,8 +67,16 @@ async fn add(args: AddArgs) -> anyhow::Result<Outcome> {
             &database::actor(),
             database::now(),
         )
-        .await
-    {
+        .await;
+    let added = match (added, &args.email) {
+        (Ok(r), Some(email)) => {
+            store
+                .set_reviewer_email(&r.name, Some(email), &database::actor(), database::now())
+                .await
+        }
+        (other, _) => other,
+    };
+    let reviewer = match added {
         Ok(r) => r,
         Err(e) => return database::refused(e, args.format),
     };
@@ -74,7 +86,16 @@ async fn add(args: AddArgs) -> anyhow::Result<Outcome> {
         Format::Json => writeln!(out, "{}", serde_json::to_string(&reviewer)?)?,
         Format::Human => {
             let roles: Vec<&str> = reviewer.roles.iter().map(String::as_str).collect();
-            writeln!(out, "reviewer `{}`: {}", reviewer.name, roles.join(", "))?;
+            let email = reviewer
+                .email
+                .as_deref()
+                .map_or(String::new(), |e| format!(" <{e}>"));
+            writeln!(
+                out,
+                "reviewer `{}`{email}: {}",
+                reviewer.name,
+                roles.join(", ")
+            )?;
         }
     }
     Ok(Outcome::Success)

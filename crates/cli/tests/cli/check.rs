@@ -93,13 +93,3 @@ fn check_reads_a_file_and_prints_a_table() {
         "{text}"
     );
 }
-
-#[test]
-fn demo_decides_the_shipped_examples() {
-    let out = countersign().arg("demo").assert().success();
-    let text = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
-    assert!(
-        text.contains("held for approval") && text.contains("shadow AI"),
-        "{text}"
-    );
-}

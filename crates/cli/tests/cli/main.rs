@@ -9,6 +9,7 @@
 
 mod check;
 mod delivery;
+mod demo;
 mod eval;
 mod policy;
 mod store;

@@ -1,8 +1,13 @@
 //! The item page: the latest revision's message with each finding highlighted in place
 //! (by its byte span), the findings beside it, the reasons, the required roles with who
-//! approved, the sources with their excerpts, the revisions; and the forms to approve,
-//! edit (re-scanned: the new findings show on this page before anyone can approve) and
-//! reject with a reason. When the reviewer may not act, the page says why.
+//! approved, what each guard found (caps, quiet hours, suppression, follow-up limits), the
+//! sources with their excerpts, the revisions with a word diff between consecutive ones;
+//! and the forms to approve, edit (re-scanned: the new findings show on this page before
+//! anyone can approve) and reject with a reason. When the reviewer may not act, the page
+//! says why.
+//!
+//! Guard results are recomputed with the engine's own guard functions from the context
+//! stored with the revision, so the counts shown are the ones the decision saw.
 //!
 //! Who may open the page is [`visible`] (the REST rule); who may act is the store's rule,
 //! which these handlers call unchanged.
@@ -11,13 +16,20 @@ use std::collections::BTreeSet;
 
 use axum::Form;
 use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
 use axum::response::{Html, Response};
-use chrono::Utc;
-use countersign_engine::{Action, Finding};
-use countersign_store::{ActionStatus, ActionView, Edit};
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use countersign_engine::action::ActionKind;
+use countersign_engine::context::Suppression;
+use countersign_engine::guards::next_allowed;
+use countersign_engine::policy::Guards;
+use countersign_engine::{Action, Context, Decision, DecisionRecord, Finding};
+use countersign_store::{ActionStatus, ActionView, AuditQuery, Edit};
 use serde::{Deserialize, Serialize};
+use similar::{Algorithm, ChangeTag, TextDiff};
 
-use super::queue::{age, list};
+use super::queue::age;
 use super::{PageError, Reviewer, render, see_other};
 use crate::routes::actions::visible;
 use crate::state::AppState;
@@ -36,11 +48,18 @@ pub struct Segment {
 /// character boundary or overlapping an earlier one are not highlighted (they are still
 /// listed beside the message).
 pub fn segments(body: &str, findings: &[Finding]) -> Vec<Segment> {
+    segments_in(body, "body", findings)
+}
+
+/// Cuts `text`, the action's `field` (`body`, `subject`, …), at the spans of the findings
+/// that point into it, as [`segments`] does for the body.
+pub fn segments_in(text: &str, field: &str, findings: &[Finding]) -> Vec<Segment> {
+    let body = text;
     let mut spans: Vec<(usize, &Finding)> = findings
         .iter()
         .enumerate()
         .filter(|(_, f)| {
-            f.field == "body"
+            f.field == field
                 && f.start < f.end
                 && f.end <= body.len()
                 && body.is_char_boundary(f.start)
@@ -84,28 +103,386 @@ fn plain(text: &str) -> Segment {
     }
 }
 
+/// A piece of a word diff: text both revisions share, or text one added or removed.
+#[derive(Debug, PartialEq, Eq, Serialize)]
+pub struct DiffPart {
+    /// `same`, `ins` or `del`.
+    pub change: &'static str,
+    pub text: String,
+}
+
+/// The word diff from `old` to `new`. A changed phrase reads as one deletion followed by
+/// one insertion: changed words separated only by spaces or line breaks are gathered
+/// together instead of alternating word by word.
+pub fn word_diff(old: &str, new: &str) -> Vec<DiffPart> {
+    let diff = TextDiff::configure()
+        .algorithm(Algorithm::Patience)
+        .diff_words(old, new);
+    let mut out: Vec<DiffPart> = Vec::new();
+    // The pending change: deleted and inserted text, whether each side has a changed word
+    // (not only the spaces shared with the other side), and spaces not yet placed.
+    let mut del = String::new();
+    let mut ins = String::new();
+    let (mut deleted, mut inserted) = (false, false);
+    let mut gap = String::new();
+    fn push(out: &mut Vec<DiffPart>, change: &'static str, text: &str) {
+        if text.is_empty() {
+            return;
+        }
+        match out.last_mut() {
+            Some(last) if last.change == change => last.text.push_str(text),
+            _ => out.push(DiffPart {
+                change,
+                text: text.to_owned(),
+            }),
+        }
+    }
+    for c in diff.iter_all_changes() {
+        let text = c.value();
+        match c.tag() {
+            ChangeTag::Equal if text.trim().is_empty() && (deleted || inserted) => {
+                gap.push_str(text);
+            }
+            ChangeTag::Equal => {
+                if deleted {
+                    push(&mut out, "del", &del);
+                }
+                if inserted {
+                    push(&mut out, "ins", &ins);
+                }
+                (deleted, inserted) = (false, false);
+                del.clear();
+                ins.clear();
+                push(&mut out, "same", &std::mem::take(&mut gap));
+                push(&mut out, "same", text);
+            }
+            tag => {
+                // Spaces between two changed words belong to both sides of the change.
+                del.push_str(&gap);
+                ins.push_str(&std::mem::take(&mut gap));
+                if tag == ChangeTag::Delete {
+                    deleted = true;
+                    del.push_str(text);
+                } else {
+                    inserted = true;
+                    ins.push_str(text);
+                }
+            }
+        }
+    }
+    if deleted {
+        push(&mut out, "del", &del);
+    }
+    if inserted {
+        push(&mut out, "ins", &ins);
+    }
+    push(&mut out, "same", &gap);
+    out
+}
+
+/// What one guard found, in words a reviewer reads without the policy file open.
+#[derive(Debug, PartialEq, Eq, Serialize)]
+pub struct GuardRow {
+    pub guard: &'static str,
+    /// `passed`, `deferred`, `held`, `blocked`, `not checked` or `off`.
+    pub outcome: &'static str,
+    pub detail: String,
+}
+
+fn guard_row(guard: &'static str, outcome: &'static str, detail: String) -> GuardRow {
+    GuardRow {
+        guard,
+        outcome,
+        detail,
+    }
+}
+
+/// Each guard's result for an action of `kind` decided at `decided_at` with `ctx`, by the
+/// engine's own rules (see `countersign_engine::guards::check`); `now` answers when a held
+/// action would go out if released now.
+pub fn guard_rows(
+    kind: &str,
+    guards: &Guards,
+    ctx: &Context,
+    decided_at: DateTime<Utc>,
+    held_now: Option<DateTime<Utc>>,
+) -> Vec<GuardRow> {
+    if kind != ActionKind::EMAIL_SEND {
+        return Vec::new();
+    }
+    let mut rows = Vec::new();
+    let contact = ctx.contact.as_ref();
+    rows.push(match contact.and_then(|c| c.suppression) {
+        Some(s) => guard_row(
+            "Suppression",
+            "blocked",
+            match s {
+                Suppression::OptOut => "The recipient opted out of e-mail: it is refused.",
+                Suppression::DoNotContact => {
+                    "The recipient is marked do-not-contact: it is refused."
+                }
+                Suppression::LegalHold => {
+                    "The recipient's account is under legal hold: it is refused."
+                }
+            }
+            .to_owned(),
+        ),
+        None => guard_row(
+            "Suppression",
+            "passed",
+            "The recipient is not opted out, marked do-not-contact or under legal hold.".to_owned(),
+        ),
+    });
+    let h = &ctx.history;
+    for (name, cap, sent, whom) in [
+        (
+            "Contact frequency cap",
+            guards.contact_cap,
+            h.emails_to_contact,
+            "this contact",
+        ),
+        (
+            "Account frequency cap",
+            guards.account_cap,
+            h.emails_to_account,
+            "anyone at this account",
+        ),
+    ] {
+        rows.push(match cap {
+            None => guard_row(name, "off", "The policy sets no cap.".to_owned()),
+            Some(cap) if sent >= cap.max => guard_row(
+                name,
+                "held",
+                format!(
+                    "{sent} e-mails already went to {whom} in the last {} hours; the cap is {}. \
+                     A manager must approve another.",
+                    cap.window_hours, cap.max
+                ),
+            ),
+            Some(cap) => guard_row(
+                name,
+                "passed",
+                format!(
+                    "{sent} of at most {} e-mails to {whom} in the last {} hours.",
+                    cap.max, cap.window_hours
+                ),
+            ),
+        });
+    }
+    let name = "Automated follow-ups";
+    rows.push(match guards.automated_followups {
+        None => guard_row(name, "off", "The policy sets no limit.".to_owned()),
+        Some(cap) if h.automated_followups >= cap.max => guard_row(
+            name,
+            "held",
+            format!(
+                "{} automated follow-ups on this opportunity in the last {} days; the limit is {}. \
+                 A manager must approve another (no unsupervised pressure).",
+                h.automated_followups, cap.window_days, cap.max
+            ),
+        ),
+        Some(cap) => guard_row(
+            name,
+            "passed",
+            format!(
+                "{} of at most {} automated follow-ups on this opportunity in {} days.",
+                h.automated_followups, cap.max, cap.window_days
+            ),
+        ),
+    });
+    let name = "Quiet hours";
+    let Some(q) = guards.quiet_hours else {
+        rows.push(guard_row(
+            name,
+            "off",
+            "The policy sets no quiet hours.".to_owned(),
+        ));
+        return rows;
+    };
+    let window = format!(
+        "{}–{}{}",
+        q.start.format("%H:%M"),
+        q.end.format("%H:%M"),
+        if q.weekends { " and weekends" } else { "" }
+    );
+    let Some(zone) = contact.and_then(|c| c.timezone.as_deref()) else {
+        rows.push(guard_row(
+            name,
+            "not checked",
+            format!(
+                "The recipient's time zone is unknown, so quiet hours ({window}) cannot apply."
+            ),
+        ));
+        return rows;
+    };
+    let Ok(tz) = zone.parse::<Tz>() else {
+        rows.push(guard_row(
+            name,
+            "held",
+            format!("The recipient's time zone `{zone}` is not a real zone: held for a manager."),
+        ));
+        return rows;
+    };
+    let local = |t: DateTime<Utc>| {
+        t.with_timezone(&tz)
+            .format("%a %Y-%m-%d %H:%M %Z")
+            .to_string()
+    };
+    rows.push(match next_allowed(q, tz, decided_at) {
+        Some(until) => guard_row(
+            name,
+            "deferred",
+            format!(
+                "Proposed at {} in the recipient's zone ({tz}), inside quiet hours ({window}): \
+                 delivery waits until {}.",
+                local(decided_at),
+                local(until)
+            ),
+        ),
+        None => {
+            let mut detail = format!(
+                "Proposed at {} in the recipient's zone ({tz}), outside quiet hours ({window}).",
+                local(decided_at)
+            );
+            if let Some(until) = held_now.and_then(|now| next_allowed(q, tz, now)) {
+                detail.push_str(&format!(
+                    " If approved now, delivery would wait until {}.",
+                    local(until)
+                ));
+            }
+            guard_row(name, "passed", detail)
+        }
+    });
+    rows
+}
+
+/// The decision's reasons split for the page: the kind's base tier, which the engine
+/// states first (`` `email.send` actions are automation_safe by policy ``) and which reads
+/// like a reason *not* to hold, apart from the reasons that made the decision stricter.
+fn split_reasons<'a>(kind: &str, reasons: &'a [String]) -> (Option<String>, &'a [String]) {
+    let base = reasons.first().and_then(|r| {
+        r.strip_prefix(&format!("`{kind}` actions are "))?
+            .strip_suffix(" by policy")
+            .map(tier_words)
+    });
+    match base {
+        Some(tier) => (Some(tier), reasons.get(1..).unwrap_or_default()),
+        None => (None, reasons),
+    }
+}
+
+/// A tier as people write it: `manager_approved` → `manager-approved`.
+fn tier_words(tier: &str) -> String {
+    tier.replace('_', "-")
+}
+
+/// A reason for the page: role and tier identifiers the engine writes (`deal_desk`,
+/// `automation_safe`) in words, outside the parts it quotes as code.
+pub(super) fn reason_parts(reason: &str, identifiers: &BTreeSet<String>) -> Vec<minijinja::Value> {
+    let mut plain = reason.to_owned();
+    // Only the words of this decision's roles and the tiers: evidence quoted in a reason
+    // may hold underscores that must stay as written.
+    for id in identifiers {
+        if id.contains('_') {
+            plain = replace_word(&plain, id, &super::words(id));
+        }
+    }
+    super::code_spans(&plain)
+}
+
+/// Replaces `word` in `text` where it stands alone (not inside a longer identifier) and
+/// outside backticks.
+fn replace_word(text: &str, word: &str, with: &str) -> String {
+    text.split('`')
+        .enumerate()
+        .map(|(i, part)| {
+            if i % 2 == 1 {
+                return part.to_owned();
+            }
+            let mut out = String::new();
+            let mut rest = part;
+            while let Some(at) = rest.find(word) {
+                let before = rest[..at].chars().next_back();
+                let after = rest[at + word.len()..].chars().next();
+                let alone = |c: Option<char>| !c.is_some_and(|c| c.is_alphanumeric() || c == '_');
+                out.push_str(&rest[..at]);
+                out.push_str(if alone(before) && alone(after) {
+                    with
+                } else {
+                    word
+                });
+                rest = &rest[at + word.len()..];
+            }
+            out.push_str(rest);
+            out
+        })
+        .collect::<Vec<_>>()
+        .join("`")
+}
+
+/// How long ago, for people: "just now", "5 min ago", "3 h ago".
+fn ago(then: DateTime<Utc>, now: DateTime<Utc>) -> String {
+    if (now - then).num_minutes() < 1 {
+        "just now".to_owned()
+    } else {
+        format!("{} ago", age(then, now))
+    }
+}
+
+/// Where a finding outside the body is, for the findings list.
+fn field_words(field: &str) -> &'static str {
+    match field {
+        "subject" => "in the subject",
+        "recipient_title" => "about the recipient",
+        "quoted" => "in the quoted buyer text",
+        "payload.changes" => "in the CRM changes",
+        "body" => "",
+        _ => "outside the message body",
+    }
+}
+
+/// The decision in plain words, for the page's headline.
+fn decision_words(d: &DecisionRecord) -> &'static str {
+    match d.decision {
+        Decision::Allow if d.not_before.is_some() => "Allowed, delivery deferred",
+        Decision::Allow => "Allowed without review",
+        Decision::Hold => "Held for approval",
+        Decision::DraftOnly => "Draft only: the rep sends it by hand",
+        Decision::Deny => "Refused by the gate",
+    }
+}
+
 /// What the page says about whether the reviewer may act.
 #[derive(Debug, Default, Serialize)]
 struct MayAct {
     approve: bool,
     edit: bool,
     reject: bool,
-    /// Why an action is not offered, in plain words.
+    /// Why an action is not offered on a held item, in plain words.
     why_not: Vec<String>,
+    /// For an item that is no longer held: what became of it (not a refusal).
+    closed: Option<String>,
 }
 
 fn may_act(view: &ActionView, reviewer: &Reviewer, protected: bool) -> MayAct {
     let account = &reviewer.account;
     if view.status != ActionStatus::Held {
-        let mut why = format!(
-            "This action is {}: only held actions can be approved, edited or rejected.",
-            view.status.as_str()
-        );
-        if let (Some(by), Some(reason)) = (&view.rejected_by, &view.rejection_reason) {
-            why.push_str(&format!(" {by} rejected it: “{reason}”."));
-        }
+        let closed = match view.status {
+            ActionStatus::Approved => {
+                "Approved: every required approval is in, and the action was released for delivery."
+            }
+            ActionStatus::Rejected => "Rejected: it will not be sent.",
+            ActionStatus::Allowed => "The gate allowed it without review: nothing to decide.",
+            ActionStatus::DraftOnly => {
+                "Draft only: the rep sends or applies it by hand; nothing to decide here."
+            }
+            ActionStatus::Denied => "Refused by the gate: it cannot be approved.",
+            ActionStatus::Held => "",
+        };
         return MayAct {
-            why_not: vec![why],
+            closed: Some(format!(
+                "{closed} Only held items can be approved, edited or rejected."
+            )),
             ..MayAct::default()
         };
     }
@@ -121,7 +498,7 @@ fn may_act(view: &ActionView, reviewer: &Reviewer, protected: bool) -> MayAct {
         approve: holds_missing && !(is_rep && protected),
         edit: holds_required || is_rep,
         reject: holds_required || is_rep,
-        why_not: Vec::new(),
+        ..MayAct::default()
     };
     if is_rep && protected {
         m.why_not.push(
@@ -132,11 +509,116 @@ fn may_act(view: &ActionView, reviewer: &Reviewer, protected: bool) -> MayAct {
     } else if !holds_missing {
         m.why_not.push(format!(
             "It still needs {}; you hold {}, so you cannot approve it.",
-            list(&view.missing_roles),
-            list(&account.roles)
+            super::roles_in_words(&view.missing_roles),
+            super::roles_in_words(&account.roles)
         ));
     }
     m
+}
+
+/// Whether any revision of the item is a protected moment (which its rep may not approve).
+fn protected(view: &ActionView) -> bool {
+    view.revisions.iter().any(|r| {
+        r.decision
+            .findings
+            .iter()
+            .any(|f| f.category.is_protected())
+    })
+}
+
+/// The item `action_id` if the reviewer may open it, else a 403 in the reviewer's words
+/// (which roles it waits for, which they hold) instead of the API's message.
+async fn open(
+    state: &AppState,
+    reviewer: &Reviewer,
+    action_id: &str,
+) -> Result<ActionView, PageError> {
+    let principal = crate::auth::Principal::Account(reviewer.account.clone());
+    match visible(state, &principal, action_id).await {
+        Ok(view) => Ok(view),
+        Err(e) if e.status == StatusCode::FORBIDDEN => {
+            let waits_for: BTreeSet<String> = state
+                .store
+                .show(action_id, Utc::now())
+                .await?
+                .revisions
+                .iter()
+                .flat_map(|r| r.required_roles.iter().cloned())
+                .collect();
+            Err(PageError::forbidden(format!(
+                "This item waits for {}; you hold {}, and it is not on your behalf. \
+                 Only reviewers with a role it needs, its rep and admins can open it.",
+                super::roles_in_words(&waits_for),
+                super::roles_in_words(&reviewer.account.roles)
+            )))
+        }
+        Err(e) if e.status == StatusCode::NOT_FOUND => Err(PageError {
+            status: StatusCode::NOT_FOUND,
+            message: format!(
+                "There is no item `{action_id}`: check the link, or find the item in the queue."
+            ),
+        }),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// A form refused before it reaches the store, because the page would not have offered it.
+fn refused(what: &str, may: &MayAct) -> PageError {
+    let why = may
+        .closed
+        .iter()
+        .chain(may.why_not.iter())
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(" ");
+    let status = if may.closed.is_some() {
+        StatusCode::CONFLICT
+    } else {
+        StatusCode::FORBIDDEN
+    };
+    PageError {
+        status,
+        message: format!("You cannot {what} this item. {why}"),
+    }
+}
+
+/// Who rejected the item, when and why, from the audit log (the action row keeps who and
+/// why, not when).
+async fn rejection(
+    state: &AppState,
+    view: &ActionView,
+) -> Result<Option<minijinja::Value>, PageError> {
+    if view.status != ActionStatus::Rejected {
+        return Ok(None);
+    }
+    let page = state
+        .store
+        .audit_page(&AuditQuery {
+            event: Some("rejection".to_owned()),
+            action_id: Some(view.action_id.clone()),
+            actor: None,
+            from: None,
+            until: None,
+            before_seq: None,
+            limit: 1,
+        })
+        .await?;
+    let record = page.records.first();
+    let by = view.rejected_by.clone().or_else(|| {
+        record.map(|r| {
+            r.actor
+                .split_once(':')
+                .map_or(r.actor.as_str(), |(_, n)| n)
+                .to_owned()
+        })
+    });
+    Ok(Some(minijinja::context! {
+        by,
+        reason => view.rejection_reason.clone(),
+        at => record.and_then(|r| DateTime::parse_from_rfc3339(&r.at).ok())
+            .map(|t| t.with_timezone(&Utc).format("%Y-%m-%d %H:%M UTC").to_string()),
+        revision => record.and_then(|r| r.data.get("revision")).and_then(serde_json::Value::as_i64),
+    }))
 }
 
 /// The page's notices after a redirect.
@@ -153,20 +635,13 @@ pub async fn page(
     Path(action_id): Path<String>,
     Query(notice): Query<Notice>,
 ) -> Result<Html<String>, PageError> {
-    let principal = crate::auth::Principal::Account(reviewer.account.clone());
-    let view = visible(&state, &principal, &action_id).await?;
+    let view = open(&state, &reviewer, &action_id).await?;
     let latest = view
         .revisions
         .last()
         .ok_or_else(|| PageError::internal(&"an action without revisions"))?;
     let action = Action::from_json(&latest.action).map_err(|e| PageError::internal(&e))?;
     let findings = &latest.decision.findings;
-    let protected = view.revisions.iter().any(|r| {
-        r.decision
-            .findings
-            .iter()
-            .any(|f| f.category.is_protected())
-    });
     let previous: BTreeSet<(String, String, String)> = view
         .revisions
         .iter()
@@ -197,6 +672,7 @@ pub async fn page(
                 rule => f.rule.clone(),
                 evidence => f.evidence.clone(),
                 field => f.field.clone(),
+                place => field_words(&f.field),
                 confidence => format!("{:.2}", f.confidence),
                 new => view.revisions.len() > 1
                     && !previous.contains(&(f.category.to_string(), f.subtopic.clone(), f.evidence.clone())),
@@ -213,7 +689,10 @@ pub async fn page(
                 .filter(|a| a.counts && a.roles.contains(role))
                 .map(|a| a.reviewer.clone())
                 .collect();
-            minijinja::context! { role, by, missing => view.missing_roles.contains(role) }
+            // An edit never loosens: a role an earlier revision needed stays required even
+            // when the latest text no longer triggers it. Say so, or the role looks unexplained.
+            let carried = !latest.decision.roles.contains(role);
+            minijinja::context! { role, by, missing => view.missing_roles.contains(role), carried }
         })
         .collect();
     let approvals: Vec<_> = view
@@ -232,19 +711,61 @@ pub async fn page(
     let revisions: Vec<_> = view
         .revisions
         .iter()
-        .map(|r| {
+        .enumerate()
+        .map(|(i, r)| {
             let a = Action::from_json(&r.action).ok();
+            let before = i
+                .checked_sub(1)
+                .and_then(|p| view.revisions.get(p))
+                .and_then(|p| Action::from_json(&p.action).ok().map(|a| (p, a)));
+            let subject = a
+                .as_ref()
+                .map(|a| a.subject().to_owned())
+                .unwrap_or_default();
+            let body = a.as_ref().map(|a| a.body().to_owned()).unwrap_or_default();
+            let (subject_diff, body_diff, added_roles) = match &before {
+                Some((p, pa)) => (
+                    (pa.subject() != subject).then(|| word_diff(pa.subject(), &subject)),
+                    (pa.body() != body).then(|| word_diff(pa.body(), &body)),
+                    r.required_roles
+                        .difference(&p.required_roles)
+                        .cloned()
+                        .collect::<Vec<_>>(),
+                ),
+                None => (None, None, Vec::new()),
+            };
             minijinja::context! {
                 number => r.number,
-                author => r.author.clone(),
+                author => r.author.split_once(':').map_or(r.author.as_str(), |(_, n)| n).to_owned(),
+                by_tool => r.author.starts_with("tool:"),
                 at => r.created_at.format("%Y-%m-%d %H:%M UTC").to_string(),
-                decision => r.decision.decision.to_string(),
+                decision => decision_words(&r.decision),
                 findings => r.decision.findings.len(),
-                subject => a.as_ref().map(|a| a.subject().to_owned()),
-                body => a.as_ref().map(|a| a.body().to_owned()),
+                roles => r.required_roles.iter().cloned().collect::<Vec<_>>(),
+                added_roles,
+                subject,
+                body,
+                previous => before.as_ref().map(|(p, _)| p.number),
+                unchanged => before.is_some() && subject_diff.is_none() && body_diff.is_none(),
+                subject_diff => minijinja::Value::from(minijinja::value::Serde(&subject_diff)),
+                body_diff => minijinja::Value::from(minijinja::value::Serde(&body_diff)),
             }
         })
         .collect();
+    // Guards as the latest revision's decision saw them (its stored context and time).
+    let ctx = state
+        .store
+        .revision_context(&view.action_id, latest.number)
+        .await?;
+    let policy = state.policy();
+    let guards = guard_rows(
+        &view.kind,
+        &policy.config.guards,
+        &ctx,
+        latest.created_at,
+        (view.status == ActionStatus::Held).then(Utc::now),
+    );
+    let guard_policy_changed = policy.version != latest.decision.policy_version;
     let sources: Vec<_> = action
         .sources
         .iter()
@@ -255,8 +776,54 @@ pub async fn page(
             }
         })
         .collect();
-    let may = may_act(&view, &reviewer, protected);
+    let may = may_act(&view, &reviewer, protected(&view));
     let added_by_edit = notice.done == "edited";
+    let (base_tier, held_reasons) = split_reasons(&view.kind, &latest.decision.reasons);
+    // The identifiers a reason may name: this decision's roles and the tiers.
+    let identifiers: BTreeSet<String> = latest
+        .required_roles
+        .iter()
+        .chain(&latest.decision.roles)
+        .cloned()
+        .chain(
+            [
+                "read_only",
+                "draft_only",
+                "manager_approved",
+                "automation_safe",
+            ]
+            .map(str::to_owned),
+        )
+        .collect();
+    // The latest edit's changes, shown under the message: what the reviewer must read now.
+    let latest_diff = view.revisions.len().checked_sub(2).and_then(|i| {
+        let before = Action::from_json(&view.revisions.get(i)?.action).ok()?;
+        Some(minijinja::context! {
+            previous => view.revisions.get(i).map(|r| r.number),
+            subject => (before.subject() != action.subject())
+                .then(|| minijinja::Value::from(minijinja::value::Serde(word_diff(before.subject(), action.subject())))),
+            body => (before.body() != action.body())
+                .then(|| minijinja::Value::from(minijinja::value::Serde(word_diff(before.body(), action.body())))),
+        })
+    });
+    let about: Vec<_> = findings
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| f.field != "body" && f.field != "subject")
+        .map(|(i, f)| {
+            minijinja::context! {
+                n => i + 1, category => f.category.as_str(), subtopic => f.subtopic.clone(),
+                evidence => f.evidence.clone(),
+                label => match f.field.as_str() {
+                    "recipient_title" => "Recipient",
+                    "quoted" => "Quoted text",
+                    "payload.changes" => "CRM changes",
+                    _ => "Elsewhere",
+                },
+            }
+        })
+        .collect();
+    let rejection = rejection(&state, &view).await?;
     render(
         "item.html",
         minijinja::context! {
@@ -268,14 +835,33 @@ pub async fn page(
             rep => view.on_behalf_of.clone(),
             recipient => view.recipient_email.clone(),
             status => view.status.as_str(),
-            age => age(view.created_at, Utc::now()),
+            age => ago(view.created_at, Utc::now()),
             subject => action.subject().to_owned(),
+            subject_segments => minijinja::Value::from(minijinja::value::Serde(segments_in(action.subject(), "subject", findings))),
+            about,
+            latest_diff,
+            rejection,
             body => action.body().to_owned(),
             segments => minijinja::Value::from(minijinja::value::Serde(segments(action.body(), findings))),
             findings => finding_rows,
             decision => latest.decision.decision.to_string(),
-            tier => latest.decision.tier.to_string(),
-            reasons => latest.decision.reasons.clone(),
+            decision_words => decision_words(&latest.decision),
+            tier => tier_words(&latest.decision.tier.to_string()),
+            base_tier,
+            not_before => latest.decision.not_before.map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string()),
+            guards => minijinja::Value::from(minijinja::value::Serde(&guards)),
+            guard_policy_changed,
+            policy_version => latest.decision.policy_version.to_string(),
+            delivery => view.outbox.as_ref().map(|o| minijinja::context! {
+                status => o.status.clone(),
+                sent_at => o.sent_at.map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string()),
+                next_attempt_at => o.next_attempt_at.format("%Y-%m-%d %H:%M UTC").to_string(),
+                attempts => o.attempts,
+                last_error => o.last_error.clone(),
+            }),
+            may_audit => super::audit::may_see(&reviewer.account),
+            nav => "queue",
+            reasons => held_reasons.iter().map(|r| reason_parts(r, &identifiers)).collect::<Vec<_>>(),
             roles,
             approvals,
             revisions,
@@ -307,18 +893,22 @@ pub async fn approve(
     Form(f): Form<ApproveForm>,
 ) -> Result<Response, PageError> {
     reviewer.check_csrf(&f.csrf)?;
-    let principal = crate::auth::Principal::Account(reviewer.account.clone());
-    let view = visible(&state, &principal, &action_id).await?;
+    let view = open(&state, &reviewer, &action_id).await?;
     let latest = view.revisions.last().map_or(0, |r| r.number);
     if latest != f.revision {
         return Err(PageError {
-            status: axum::http::StatusCode::CONFLICT,
+            status: StatusCode::CONFLICT,
             message: format!(
-                "the action was edited since you opened it (revision {latest} now, you saw {}): \
-                 reload it and read the new revision before approving",
+                "This item was edited after you opened it (it is at revision {latest} now; you \
+                 read revision {}), so nothing was approved. Open it again and read the new \
+                 revision before approving.",
                 f.revision
             ),
         });
+    }
+    let may = may_act(&view, &reviewer, protected(&view));
+    if !may.approve {
+        return Err(refused("approve", &may));
     }
     let policy = state.policy();
     state
@@ -350,8 +940,11 @@ pub async fn edit(
     Form(f): Form<EditForm>,
 ) -> Result<Response, PageError> {
     reviewer.check_csrf(&f.csrf)?;
-    let principal = crate::auth::Principal::Account(reviewer.account.clone());
-    visible(&state, &principal, &action_id).await?;
+    let view = open(&state, &reviewer, &action_id).await?;
+    let may = may_act(&view, &reviewer, protected(&view));
+    if !may.edit {
+        return Err(refused("edit", &may));
+    }
     let policy = state.policy();
     // Browsers send CRLF line ends in a textarea: keep the text as the rep would see it.
     let body = f.body.replace("\r\n", "\n");
@@ -389,8 +982,11 @@ pub async fn reject(
     Form(f): Form<RejectForm>,
 ) -> Result<Response, PageError> {
     reviewer.check_csrf(&f.csrf)?;
-    let principal = crate::auth::Principal::Account(reviewer.account.clone());
-    visible(&state, &principal, &action_id).await?;
+    let view = open(&state, &reviewer, &action_id).await?;
+    let may = may_act(&view, &reviewer, protected(&view));
+    if !may.reject {
+        return Err(refused("reject", &may));
+    }
     state
         .store
         .reject(&action_id, &reviewer.account.name, &f.reason, Utc::now())
@@ -417,6 +1013,155 @@ mod tests {
             confidence: 0.9,
             rule: "commercial.discount".into(),
         }
+    }
+
+    fn rebuilt(parts: &[DiffPart], skip: &str) -> String {
+        parts
+            .iter()
+            .filter(|p| p.change != skip)
+            .map(|p| p.text.as_str())
+            .collect()
+    }
+
+    #[test]
+    fn a_changed_phrase_reads_as_one_deletion_and_one_insertion() {
+        let d = word_diff("Following up today", "Your offer today");
+        assert_eq!(
+            d,
+            [
+                DiffPart {
+                    change: "del",
+                    text: "Following up".into()
+                },
+                DiffPart {
+                    change: "ins",
+                    text: "Your offer".into()
+                },
+                DiffPart {
+                    change: "same",
+                    text: " today".into()
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn a_diff_keeps_both_texts() {
+        let old = "Hi Dana,\nwe can do 15% off if you sign by Friday.\nBest, Sam";
+        let new = "Hi Dana,\nwe can do 10% off if you sign this month.\nBest, Sam";
+        let d = word_diff(old, new);
+        assert_eq!(rebuilt(&d, "ins"), old);
+        assert_eq!(rebuilt(&d, "del"), new);
+        assert!(d.iter().any(|p| p.change == "del" && p.text == "15%"));
+        assert!(word_diff(old, old).iter().all(|p| p.change == "same"));
+    }
+
+    #[test]
+    fn guards_apply_to_emails_only() {
+        let ctx = Context::default();
+        let now = Utc::now();
+        assert!(guard_rows("crm.note.create", &Guards::default(), &ctx, now, None).is_empty());
+        let rows = guard_rows("email.send", &Guards::default(), &ctx, now, None);
+        let outcomes: Vec<_> = rows.iter().map(|r| (r.guard, r.outcome)).collect();
+        assert_eq!(
+            outcomes,
+            [
+                ("Suppression", "passed"),
+                ("Contact frequency cap", "off"),
+                ("Account frequency cap", "off"),
+                ("Automated follow-ups", "off"),
+                ("Quiet hours", "off"),
+            ]
+        );
+    }
+
+    #[test]
+    fn quiet_hours_defer_in_the_recipients_zone_and_suppression_blocks() {
+        use chrono::{NaiveTime, TimeZone};
+        use countersign_engine::context::Contact;
+        use countersign_engine::policy::config::QuietHours;
+        let guards = Guards {
+            quiet_hours: Some(QuietHours {
+                start: NaiveTime::from_hms_opt(20, 0, 0).unwrap(),
+                end: NaiveTime::from_hms_opt(8, 0, 0).unwrap(),
+                weekends: true,
+            }),
+            ..Guards::default()
+        };
+        let ctx = Context {
+            contact: Some(Contact {
+                timezone: Some("Europe/Berlin".into()),
+                suppression: Some(Suppression::OptOut),
+                ..Contact::default()
+            }),
+            ..Context::default()
+        };
+        // Tuesday 22:30 in Berlin.
+        let late = Utc.with_ymd_and_hms(2026, 11, 24, 21, 30, 0).unwrap();
+        let rows = guard_rows("email.send", &guards, &ctx, late, None);
+        assert_eq!(rows[0].outcome, "blocked");
+        let quiet = rows.last().unwrap();
+        assert_eq!(quiet.outcome, "deferred");
+        assert!(
+            quiet
+                .detail
+                .contains("delivery waits until Wed 2026-11-25 08:00 CET"),
+            "{}",
+            quiet.detail
+        );
+    }
+
+    #[test]
+    fn the_base_tier_is_told_apart_from_the_reasons_to_hold() {
+        let reasons = [
+            "`email.send` actions are automation_safe by policy".to_owned(),
+            "commercial: discount negotiation (\"15% off\") needs deal_desk".to_owned(),
+        ];
+        let (base, why) = split_reasons("email.send", &reasons);
+        assert_eq!(base.as_deref(), Some("automation-safe"));
+        assert_eq!(why, &reasons[1..]);
+        // A fail-closed decision has no base-tier reason: every reason is a reason to hold.
+        let failed = ["the policy could not be evaluated".to_owned()];
+        assert_eq!(split_reasons("email.send", &failed), (None, &failed[..]));
+    }
+
+    #[test]
+    fn role_names_in_reasons_read_as_words_but_quoted_values_stay() {
+        let ids = BTreeSet::from(["deal_desk".to_owned()]);
+        assert_eq!(
+            replace_word(
+                "needs deal_desk, not deal_desk_x; `deal_desk`",
+                "deal_desk",
+                "deal desk"
+            ),
+            "needs deal desk, not deal_desk_x; `deal_desk`"
+        );
+        let parts = reason_parts("`crm.stage` needs deal_desk", &ids);
+        assert_eq!(parts.len(), 2);
+        assert_eq!(
+            parts[1].get_attr("text").unwrap().as_str(),
+            Some(" needs deal desk")
+        );
+    }
+
+    #[test]
+    fn a_fresh_item_is_just_now() {
+        let now = Utc::now();
+        assert_eq!(ago(now, now), "just now");
+        assert_eq!(ago(now - chrono::Duration::minutes(5), now), "5 min ago");
+    }
+
+    #[test]
+    fn subject_findings_are_marked_in_the_subject_only() {
+        let mut f = finding(4, 13);
+        f.field = "subject".into();
+        let subject = segments_in("Re: pen test!", "subject", std::slice::from_ref(&f));
+        assert_eq!(subject[1].text, "pen test!");
+        assert!(
+            segments("Re: pen test!", &[f])
+                .iter()
+                .all(|s| s.finding.is_none())
+        );
     }
 
     #[test]

@@ -5,7 +5,7 @@
 //! in the store, so the old cookie is refused everywhere, not only in this browser.
 
 use axum::Form;
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::http::header::SET_COOKIE;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -29,6 +29,23 @@ pub struct LoginForm {
     pub password: String,
     #[serde(default)]
     pub csrf: String,
+    /// The inbox page to return to.
+    #[serde(default)]
+    pub next: String,
+}
+
+/// What the log-in page is told in its query.
+#[derive(Debug, Default, Deserialize)]
+pub struct LoginQuery {
+    /// The inbox page asked for before log-in.
+    #[serde(default)]
+    pub next: String,
+    /// Set when the browser's session had ended.
+    #[serde(default)]
+    pub ended: Option<String>,
+    /// Set by the log-out redirect.
+    #[serde(default)]
+    pub logged_out: Option<String>,
 }
 
 /// The log-in form's anti-CSRF value: 32 random bytes, hex.
@@ -42,12 +59,15 @@ fn login_page(
     headers: &HeaderMap,
     status: StatusCode,
     name: &str,
+    next: &str,
+    notice: Option<&str>,
     error: Option<&str>,
 ) -> Result<Response, PageError> {
     let token = random_token()?;
+    let next = super::return_path(next);
     let html = render(
         "login.html",
-        minijinja::context! { csrf => token.clone(), name, error },
+        minijinja::context! { csrf => token.clone(), name, next, notice, error },
     )?;
     let mut response = (status, html).into_response();
     let c = super::set_cookie(headers, LOGIN_CSRF_COOKIE, &token, LOGIN_FORM_SECS);
@@ -58,8 +78,32 @@ fn login_page(
 }
 
 /// `GET /inbox/login`.
-pub async fn form(headers: HeaderMap) -> Result<Response, PageError> {
-    login_page(&headers, StatusCode::OK, "", None)
+pub async fn form(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<LoginQuery>,
+) -> Result<Response, PageError> {
+    let auth = &state.config.auth;
+    let notice = if q.logged_out.is_some() {
+        Some("You have logged out. Log in again to continue reviewing.".to_owned())
+    } else {
+        q.ended.is_some().then(|| {
+            format!(
+                "Your session has ended: you logged out, or it was idle for {} minutes, or it \
+                 started {} hours ago. Log in again to continue.",
+                auth.session_idle_minutes,
+                auth.session_ttl_minutes / 60
+            )
+        })
+    };
+    login_page(
+        &headers,
+        StatusCode::OK,
+        "",
+        &q.next,
+        notice.as_deref(),
+        None,
+    )
 }
 
 /// `POST /inbox/login`: checks the form's token against its cookie, then the password.
@@ -72,13 +116,15 @@ pub async fn submit(
     let expected = cookie(&headers, LOGIN_CSRF_COOKIE).unwrap_or_default();
     if expected.is_empty() || !same(&f.csrf, &expected) {
         return Err(PageError::forbidden(
-            "the log-in form's anti-CSRF token is missing or wrong: reload the page and try again",
+            "The log-in form is out of date (its anti-CSRF token is missing or wrong), so you \
+             are not logged in. Open the log-in page again and retry.",
         ));
     }
     let session = match authenticate(&state, &ip, &f.name, f.password).await {
         Ok(s) => s,
         Err(e) if e.status.is_client_error() => {
-            return login_page(&headers, e.status, &f.name, Some(&e.message));
+            let error = super::sentence(&e.message);
+            return login_page(&headers, e.status, &f.name, &f.next, None, Some(&error));
         }
         Err(e) => return Err(e.into()),
     };
@@ -88,7 +134,7 @@ pub async fn submit(
         state.auth_cache.clear();
     }
     let max_age = (session.expires_at - Utc::now()).num_seconds().max(0);
-    let mut response = super::see_other("/inbox");
+    let mut response = super::see_other(super::return_path(&f.next));
     for c in [
         super::set_cookie(&headers, SESSION_COOKIE, &session.token, max_age),
         super::set_cookie(&headers, LOGIN_CSRF_COOKIE, "", 0),
@@ -121,7 +167,7 @@ pub async fn logout(
         .await?;
     state.auth_cache.clear();
     tracing::info!(account = %reviewer.account.name, "logged out");
-    let mut response = super::see_other("/inbox/login");
+    let mut response = super::see_other("/inbox/login?logged_out=1");
     if let Ok(v) = HeaderValue::from_str(&super::set_cookie(&headers, SESSION_COOKIE, "", 0)) {
         response.headers_mut().append(SET_COOKIE, v);
     }

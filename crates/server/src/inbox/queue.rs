@@ -1,15 +1,19 @@
 //! The queue page: held actions that still need one of the reviewer's roles, oldest first,
 //! with a count per role, filters (role, category, subtopic, tool, rep, age) and pages.
 //!
-//! The rows come from the store's queue (the same as `GET /v1/queue`); filtering and
-//! paging happen here, on the rows the reviewer may see.
+//! Everything is one store query ([`Store::queue_page`]): the filters become its SQL, the
+//! pages are keyset pages ("next" and "previous" carry a cursor, so a page is as quick deep
+//! in a queue of 10,000 as at its start), and the counts and totals are SQL aggregates.
+//!
+//! [`Store::queue_page`]: countersign_store::Store::queue_page
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use axum::extract::{Query, State};
+use axum::http::StatusCode;
 use axum::response::Html;
-use chrono::{DateTime, Utc};
-use countersign_store::QueueItem;
+use chrono::{DateTime, Duration, Utc};
+use countersign_store::{QueueCursor, QueueItem, QueueQuery};
 use serde::{Deserialize, Serialize};
 
 use super::{PageError, Reviewer, render};
@@ -29,32 +33,86 @@ pub struct Filters {
     pub rep: String,
     /// Only items older than this many hours.
     pub older_than_hours: String,
-    pub page: usize,
+    /// The page after this cursor (from a "next page" link).
+    pub after: String,
+    /// The page before this cursor (from a "previous page" link).
+    pub before: String,
 }
 
 impl Filters {
-    fn keeps(&self, item: &QueueItem, now: DateTime<Utc>) -> bool {
-        let is = |want: &str, have: Option<&str>| want.is_empty() || have == Some(want);
-        (self.role.is_empty() || item.missing_roles.contains(&self.role))
-            && is(&self.tool, item.tool.as_deref())
-            && is(&self.rep, item.on_behalf_of.as_deref())
-            && self.finding_matches(item)
-            && self.age_matches(item, now)
+    /// The store query for `account`'s queue with these filters.
+    fn query(
+        &self,
+        account: &countersign_store::Account,
+        now: DateTime<Utc>,
+    ) -> Result<QueueQuery, PageError> {
+        let given = |v: &str| (!v.trim().is_empty()).then(|| v.trim().to_owned());
+        let created_before = match given(&self.older_than_hours) {
+            None => None,
+            Some(h) => match h.parse::<i64>() {
+                Ok(h) if (0..=24 * 365 * 10).contains(&h) => Some(now - Duration::hours(h)),
+                _ => {
+                    return Err(unprocessable(format!(
+                        "older_than_hours: `{h}` is not a number of hours"
+                    )));
+                }
+            },
+        };
+        let cursor = |v: &str| given(v).map(|c| c.parse::<QueueCursor>()).transpose();
+        Ok(QueueQuery {
+            // An admin sees every held action; anyone else the roles they hold.
+            roles: (!account.admin).then(|| account.roles.clone()),
+            role: given(&self.role),
+            category: given(&self.category),
+            subtopic: given(&self.subtopic),
+            tool: given(&self.tool),
+            on_behalf_of: given(&self.rep),
+            created_before,
+            after: cursor(&self.after)?,
+            before: cursor(&self.before)?,
+            limit: PAGE_SIZE,
+        })
     }
 
-    fn finding_matches(&self, item: &QueueItem) -> bool {
-        (self.category.is_empty() && self.subtopic.is_empty())
-            || item.findings.iter().any(|f| {
-                (self.category.is_empty() || f.category.as_str() == self.category)
-                    && (self.subtopic.is_empty() || f.subtopic == self.subtopic)
-            })
-    }
-
-    fn age_matches(&self, item: &QueueItem, now: DateTime<Utc>) -> bool {
-        match self.older_than_hours.trim().parse::<i64>() {
-            Ok(h) => (now - item.created_at).num_hours() >= h,
-            Err(_) => true,
+    /// This page's filters with a cursor, as a query string.
+    fn link(&self, cursor: (&str, &QueueCursor)) -> String {
+        let mut q = vec![(cursor.0, cursor.1.to_string())];
+        for (k, v) in [
+            ("role", &self.role),
+            ("category", &self.category),
+            ("subtopic", &self.subtopic),
+            ("tool", &self.tool),
+            ("rep", &self.rep),
+            ("older_than_hours", &self.older_than_hours),
+        ] {
+            if !v.is_empty() {
+                q.push((k, v.clone()));
+            }
         }
+        q.iter()
+            .map(|(k, v)| format!("{k}={}", urlencode(v)))
+            .collect::<Vec<_>>()
+            .join("&")
+    }
+
+    fn filtered(&self) -> bool {
+        [
+            &self.category,
+            &self.subtopic,
+            &self.tool,
+            &self.rep,
+            &self.older_than_hours,
+        ]
+        .iter()
+        .any(|v| !v.is_empty())
+    }
+}
+
+/// A filter that cannot be read, answered like the store's invalid fields.
+fn unprocessable(message: String) -> PageError {
+    PageError {
+        status: StatusCode::UNPROCESSABLE_ENTITY,
+        message,
     }
 }
 
@@ -69,7 +127,8 @@ struct Row {
     recipient: Option<String>,
     missing_roles: Vec<String>,
     approved_roles: Vec<String>,
-    reason: Option<String>,
+    /// The reason, cut at its code spans, roles in words.
+    reason: Option<Vec<minijinja::Value>>,
     categories: Vec<String>,
     age: String,
     created_at: String,
@@ -96,121 +155,77 @@ pub async fn page(
     let account = &reviewer.account;
     if !f.role.is_empty() && !account.admin && !account.roles.contains(&f.role) {
         return Err(PageError::forbidden(format!(
-            "you do not hold the role `{}`: you hold {}",
-            f.role,
-            list(&account.roles)
+            "You do not hold the {} role, so its queue is not yours to see; you hold {}.",
+            super::words(&f.role),
+            super::roles_in_words(&account.roles)
         )));
     }
     let now = Utc::now();
-    let items: Vec<QueueItem> = state
-        .store
-        .queue(None, now)
-        .await?
-        .into_iter()
-        .filter(|i| account.admin || i.missing_roles.iter().any(|r| account.roles.contains(r)))
-        .collect();
+    let queue = state.store.queue_page(&f.query(account, now)?, now).await?;
 
-    // Counts per role the reviewer holds (an admin: every role that has items).
-    let mut counts: BTreeMap<String, usize> =
-        account.roles.iter().map(|r| (r.clone(), 0)).collect();
-    let (mut categories, mut subtopics, mut tools, mut reps) = (
-        BTreeSet::new(),
-        BTreeSet::new(),
-        BTreeSet::new(),
-        BTreeSet::new(),
-    );
-    for i in &items {
-        for r in &i.missing_roles {
-            if account.admin || account.roles.contains(r) {
-                *counts.entry(r.clone()).or_default() += 1;
-            }
-        }
-        for finding in &i.findings {
-            categories.insert(finding.category.as_str().to_owned());
-            subtopics.insert(finding.subtopic.clone());
-        }
-        tools.extend(i.tool.clone());
-        reps.extend(i.on_behalf_of.clone());
-    }
-
-    let kept: Vec<&QueueItem> = items.iter().filter(|i| f.keeps(i, now)).collect();
-    let pages = kept.len().div_ceil(PAGE_SIZE).max(1);
-    let page = f.page.clamp(1, pages);
-    let rows: Vec<Row> = kept
-        .iter()
-        .skip((page - 1) * PAGE_SIZE)
-        .take(PAGE_SIZE)
-        .map(|i| Row {
-            action_id: i.action_id.clone(),
-            subject: if i.subject.is_empty() {
-                "(no subject)".to_owned()
-            } else {
-                i.subject.clone()
-            },
-            kind: i.kind.clone(),
-            tool: i.tool.clone(),
-            rep: i.on_behalf_of.clone(),
-            recipient: i.recipient.clone(),
-            missing_roles: i.missing_roles.iter().cloned().collect(),
-            approved_roles: i.approved_roles.iter().cloned().collect(),
-            // The first reason states the kind's base tier; the ones after it say why
-            // the action is held.
-            reason: i.reasons.get(1).or(i.reasons.first()).cloned(),
-            categories: i
-                .findings
-                .iter()
-                .map(|x| x.category.as_str().to_owned())
-                .collect::<BTreeSet<_>>()
-                .into_iter()
-                .collect(),
-            age: age(i.created_at, now),
-            created_at: i.created_at.format("%Y-%m-%d %H:%M UTC").to_string(),
-        })
-        .collect();
-    let query = |p: usize| {
-        let mut q = vec![("page".to_owned(), p.to_string())];
-        for (k, v) in [
-            ("role", &f.role),
-            ("category", &f.category),
-            ("subtopic", &f.subtopic),
-            ("tool", &f.tool),
-            ("rep", &f.rep),
-            ("older_than_hours", &f.older_than_hours),
-        ] {
-            if !v.is_empty() {
-                q.push((k.to_owned(), v.clone()));
-            }
-        }
-        q.iter()
-            .map(|(k, v)| format!("{k}={}", urlencode(v)))
-            .collect::<Vec<_>>()
-            .join("&")
-    };
+    // Counts per role the reviewer holds, zeros included (an admin: every role with items).
+    let counts: BTreeMap<String, i64> = queue.counts.clone();
+    let rows: Vec<Row> = queue.items.iter().map(|i| row(i, now)).collect();
+    let facets = &queue.facets;
     render(
         "queue.html",
         minijinja::context! {
             account => account.name.clone(),
             roles => account.roles.iter().cloned().collect::<Vec<_>>(),
             csrf => reviewer.csrf(),
+            may_audit => super::audit::may_see(account),
+            nav => "queue",
             counts => counts,
-            total => items.len(),
-            shown => kept.len(),
+            total => queue.queue_total,
+            shown => queue.total,
+            filtered => f.filtered(),
             rows => minijinja::Value::from(minijinja::value::Serde(&rows)),
             f => minijinja::Value::from(minijinja::value::Serde(&f)),
-            categories, subtopics, tools, reps,
-            page, pages,
-            prev => (page > 1).then(|| query(page - 1)),
-            next => (page < pages).then(|| query(page + 1)),
+            categories => &facets.categories,
+            subtopics => &facets.subtopics,
+            tools => &facets.tools,
+            reps => &facets.reps,
+            page_size => PAGE_SIZE,
+            prev => queue.prev.as_ref().map(|c| f.link(("before", c))),
+            next => queue.next.as_ref().map(|c| f.link(("after", c))),
         },
     )
 }
 
-/// `a`, `b` and `c` as "a, b, c", or "no roles".
-pub fn list(set: &BTreeSet<String>) -> String {
-    if set.is_empty() {
-        "no roles".to_owned()
-    } else {
-        set.iter().cloned().collect::<Vec<_>>().join(", ")
+fn row(i: &QueueItem, now: DateTime<Utc>) -> Row {
+    Row {
+        action_id: i.action_id.clone(),
+        subject: if i.subject.is_empty() {
+            "(no subject)".to_owned()
+        } else {
+            i.subject.clone()
+        },
+        kind: i.kind.clone(),
+        tool: i.tool.clone(),
+        rep: i.on_behalf_of.clone(),
+        recipient: i.recipient.clone(),
+        missing_roles: i.missing_roles.iter().cloned().collect(),
+        approved_roles: i.approved_roles.iter().cloned().collect(),
+        // The first reason states the kind's base tier; the ones after it say why the
+        // action is held.
+        reason: i.reasons.get(1).or(i.reasons.first()).map(|r| {
+            let roles: BTreeSet<String> = i
+                .missing_roles
+                .iter()
+                .chain(&i.approved_roles)
+                .cloned()
+                .collect();
+            super::item::reason_parts(r, &roles)
+        }),
+        categories: i
+            .findings
+            .iter()
+            .map(|x| x.category.as_str().to_owned())
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect(),
+        age: age(i.created_at, now),
+        created_at: i.created_at.format("%Y-%m-%d %H:%M UTC").to_string(),
     }
 }
 

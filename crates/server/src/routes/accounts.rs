@@ -34,6 +34,10 @@ pub struct NewAccount {
     /// At least 12 characters.
     #[schema(min_length = 12, max_length = 1024)]
     pub password: String,
+    /// Where to e-mail this reviewer when an action enters their queue.
+    #[serde(default)]
+    #[schema(max_length = 254)]
+    pub email: Option<String>,
 }
 
 /// List accounts.
@@ -78,8 +82,12 @@ pub async fn create(
     ApiJson(req): ApiJson<NewAccount>,
 ) -> Result<(StatusCode, ApiJson<AccountBody>), ApiError> {
     let admin = caller.principal.admin()?;
+    // Checked before anything is stored, so a bad address creates no account.
+    if let Some(email) = &req.email {
+        countersign_store::check_email(email)?;
+    }
     let hash = hash_password(req.password).await?;
-    let account = state
+    let mut account = state
         .store
         .create_account(
             &req.name,
@@ -91,6 +99,18 @@ pub async fn create(
             Utc::now(),
         )
         .await?;
+    if let Some(email) = &req.email {
+        let reviewer = state
+            .store
+            .set_reviewer_email(
+                &account.name,
+                Some(email),
+                &format!("reviewer:{}", admin.name),
+                Utc::now(),
+            )
+            .await?;
+        account.email = reviewer.email;
+    }
     Ok((StatusCode::CREATED, ApiJson(AccountBody::from(&account))))
 }
 

@@ -54,15 +54,12 @@ pub async fn queue(
             ApiError::forbidden(format!("you do not hold the role `{role}`")).field("role"),
         );
     }
-    let items = state.store.queue(q.role.as_deref(), Utc::now()).await?;
-    let items = items
-        .into_iter()
-        .filter(|item| {
-            q.role.is_some()
-                || account.admin
-                || item.missing_roles.iter().any(|r| account.roles.contains(r))
-        })
-        .map(QueueItemBody::from)
-        .collect();
+    let query = countersign_store::QueueQuery {
+        roles: (q.role.is_none() && !account.admin).then(|| account.roles.clone()),
+        role: q.role.clone(),
+        ..countersign_store::QueueQuery::default()
+    };
+    let items = state.store.queue_items(&query, Utc::now()).await?;
+    let items = items.into_iter().map(QueueItemBody::from).collect();
     Ok(ApiJson(items))
 }

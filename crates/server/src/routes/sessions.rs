@@ -47,6 +47,8 @@ pub struct AccountBody {
     pub roles: Vec<String>,
     pub admin: bool,
     pub has_password: bool,
+    /// Where notifications are e-mailed.
+    pub email: Option<String>,
     pub disabled_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
 }
@@ -58,6 +60,7 @@ impl From<&countersign_store::Account> for AccountBody {
             roles: a.roles.iter().cloned().collect(),
             admin: a.admin,
             has_password: a.has_password,
+            email: a.email.clone(),
             disabled_at: a.disabled_at,
             created_at: a.created_at,
         }

@@ -150,7 +150,7 @@ async fn login_sets_the_cookie_and_changes_the_session_id(kind: Kind) {
     assert_eq!(out.status, StatusCode::SEE_OTHER);
     let after = get(&app, "/inbox", &format!("cs_session={session}")).await;
     assert_eq!(after.status, StatusCode::SEE_OTHER);
-    assert_eq!(after.headers[LOCATION], "/inbox/login");
+    assert_eq!(after.headers[LOCATION], "/inbox/login?ended=1");
     app.stop().await;
 }
 api_test!(login_sets_the_cookie_and_changes_the_session_id);
@@ -208,7 +208,7 @@ async fn queue_and_item_render_with_findings_highlighted(kind: Kind) {
         "{}",
         queue.text
     );
-    assert!(queue.text.contains("deal_desk <b>1</b>"), "{}", queue.text);
+    assert!(queue.text.contains("deal desk <b>1</b>"), "{}", queue.text);
     let filtered = get(&app, "/inbox?category=executive", &cookie).await;
     assert!(!filtered.text.contains(&format!("/inbox/items/{id}")));
 
@@ -236,7 +236,7 @@ async fn queue_and_item_render_with_findings_highlighted(kind: Kind) {
         "{}",
         after.text
     );
-    assert!(after.text.contains("only held actions"));
+    assert!(after.text.contains("Only held items can be approved"));
     app.stop().await;
 }
 api_test!(queue_and_item_render_with_findings_highlighted);
@@ -292,7 +292,8 @@ async fn another_roles_item_is_refused(kind: Kind) {
     let item = get(&app, &format!("/inbox/items/{id}"), &cookie).await;
     assert_eq!(item.status, StatusCode::FORBIDDEN);
     assert!(
-        item.text.contains("needs none of your roles"),
+        item.text
+            .contains("This item waits for deal desk; you hold security"),
         "{}",
         item.text
     );
@@ -309,3 +310,143 @@ async fn another_roles_item_is_refused(kind: Kind) {
     app.stop().await;
 }
 api_test!(another_roles_item_is_refused);
+
+/// The ids of the items a queue page links to, in order.
+fn item_ids(html: &str) -> Vec<String> {
+    html.match_indices("href=\"/inbox/items/")
+        .map(|(at, m)| html[at + m.len()..].split('"').next().unwrap().to_owned())
+        .collect()
+}
+
+/// A page's link with `id`, unescaped.
+fn link(html: &str, id: &str) -> Option<String> {
+    let at = html.find(&format!("id=\"{id}\""))?;
+    let href = html[..at].rfind("href=\"")? + 6;
+    let end = html[href..].find('"')? + href;
+    Some(html[href..end].replace("&amp;", "&"))
+}
+
+async fn the_queue_pages_by_cursor_and_filters_in_the_store(kind: Kind) {
+    let Some(app) = TestApp::spawn(kind).await else {
+        return;
+    };
+    let drafter = app.tool("drafter").await;
+    let renewer = app.tool("renewer").await;
+    for i in 0..55 {
+        let r = app
+            .propose_email(&drafter, &format!("buyer{i}@acme.example"), DISCOUNT)
+            .await;
+        assert_eq!(r.body["status"], "held", "{:?}", r.body);
+    }
+    for i in 0..2 {
+        let r = app
+            .propose_email(&renewer, &format!("renewal{i}@acme.example"), DISCOUNT)
+            .await;
+        assert_eq!(r.body["status"], "held", "{:?}", r.body);
+    }
+    let desk = app.account("dee.desk", &["deal_desk"], false).await;
+    let cookie = format!("cs_session={desk}");
+
+    let first = get(&app, "/inbox", &cookie).await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.text);
+    assert!(first.text.contains("(57 of 57)"), "{}", first.text);
+    assert!(first.text.contains("deal desk <b>57</b>"));
+    let first_ids = item_ids(&first.text);
+    assert_eq!(first_ids.len(), 50);
+    assert!(link(&first.text, "prev-page").is_none());
+
+    let next = link(&first.text, "next-page").expect("a next page");
+    let second = get(&app, &next, &cookie).await;
+    assert_eq!(second.status, StatusCode::OK, "{}", second.text);
+    let second_ids = item_ids(&second.text);
+    assert_eq!(second_ids.len(), 7);
+    assert!(link(&second.text, "next-page").is_none());
+    let all: std::collections::BTreeSet<&String> = first_ids.iter().chain(&second_ids).collect();
+    assert_eq!(all.len(), 57, "no item twice, none left out");
+
+    let back = get(&app, &link(&second.text, "prev-page").unwrap(), &cookie).await;
+    assert_eq!(item_ids(&back.text), first_ids);
+
+    let by_tool = get(&app, "/inbox?tool=renewer", &cookie).await;
+    assert_eq!(item_ids(&by_tool.text).len(), 2);
+    assert!(by_tool.text.contains("(2 of 57)"), "{}", by_tool.text);
+    let older = get(&app, "/inbox?older_than_hours=1", &cookie).await;
+    assert!(item_ids(&older.text).is_empty());
+    assert!(older.text.contains("with these filters"));
+
+    let bad = get(&app, "/inbox?after=yesterday", &cookie).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.text.to_lowercase().contains("cursor"), "{}", bad.text);
+    let bad = get(&app, "/inbox?older_than_hours=soon", &cookie).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        bad.text.to_lowercase().contains("older_than_hours"),
+        "{}",
+        bad.text
+    );
+    app.stop().await;
+}
+api_test!(the_queue_pages_by_cursor_and_filters_in_the_store);
+
+async fn log_in_returns_to_the_page_asked_for_and_says_when_a_session_ended(kind: Kind) {
+    let Some(app) = TestApp::spawn(kind).await else {
+        return;
+    };
+    app.account("dee.desk", &["deal_desk"], false).await;
+    let id = held_discount(&app).await;
+    let item = format!("/inbox/items/{id}");
+    // A link from a notification, opened without a session.
+    let r = get(&app, &item, "").await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let to = r.headers[LOCATION].to_str().unwrap().to_owned();
+    assert_eq!(to, format!("/inbox/login?next=%2Finbox%2Fitems%2F{id}"));
+    let form = get(&app, &to, "").await;
+    assert!(!form.text.contains("login-notice"), "no session had ended");
+    let (login_csrf, _) = set_cookie(&form.headers, "cs_login_csrf").unwrap();
+    let log_in = async |next: &str| {
+        post_form(
+            &app,
+            "/inbox/login",
+            &format!("cs_login_csrf={login_csrf}"),
+            &[
+                ("csrf", &login_csrf),
+                ("name", "dee.desk"),
+                ("password", PASSWORD),
+                ("next", next),
+            ],
+        )
+        .await
+    };
+    let r = log_in(&item).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text);
+    assert_eq!(r.headers[LOCATION], item.as_str());
+    // Never an open redirect.
+    for evil in [
+        "//evil.example/inbox",
+        "https://evil.example/",
+        "/inbox//evil.example",
+        "/v1/actions",
+    ] {
+        let r = log_in(evil).await;
+        assert_eq!(r.headers[LOCATION], "/inbox", "{evil}");
+    }
+    // A cookie whose session ended comes back to a log-in page that says so.
+    let (session, _) = set_cookie(&r.headers, "cs_session").unwrap();
+    app.state
+        .store
+        .revoke_session(&session, chrono::Utc::now())
+        .await
+        .unwrap();
+    app.state.auth_cache.clear();
+    let r = get(&app, "/inbox", &format!("cs_session={session}")).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(r.headers[LOCATION], "/inbox/login?ended=1");
+    let page = get(&app, "/inbox/login?ended=1", "").await;
+    assert!(
+        page.text.contains("Your session has ended"),
+        "{}",
+        page.text
+    );
+    app.stop().await;
+}
+api_test!(log_in_returns_to_the_page_asked_for_and_says_when_a_session_ended);

@@ -220,3 +220,53 @@ async fn a_deleted_record_is_found(t: &TestDb) {
     assert_eq!((b.seq, b.check), (6, ChainCheck::Seq), "{b}");
 }
 store_test!(a_deleted_record_is_found);
+
+async fn a_checkpoint_lets_later_checks_read_only_what_was_appended(t: &TestDb) {
+    some_history(t).await;
+    let checkpoint = t.store.verify_audit().await.unwrap();
+    // Nothing new: the same verdict.
+    let again = t.store.verify_audit_from(Some(&checkpoint)).await.unwrap();
+    assert_eq!(again, checkpoint);
+    // More history: checked from the checkpoint on, same verdict as a full check.
+    let key = t.tool("second-agent").await;
+    for to in ["a@acme.example", "b@acme.example", "c@acme.example"] {
+        t.store
+            .propose(email(to, DISCOUNT), &key, &t.policy, now())
+            .await
+            .unwrap();
+    }
+    let incremental = t.store.verify_audit_from(Some(&checkpoint)).await.unwrap();
+    assert_eq!(incremental, t.store.verify_audit().await.unwrap());
+    assert!(incremental.records > checkpoint.records);
+    // A record appended after the checkpoint and then altered is found.
+    let after = checkpoint.records + 2;
+    t.exec(&format!(
+        "UPDATE audit_record SET actor = 'someone-else' WHERE audit_record_id = {after}"
+    ))
+    .await;
+    let b = broken(
+        t.store
+            .verify_audit_from(Some(&checkpoint))
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!((b.seq, b.check), (after, ChainCheck::Hash), "{b}");
+    // The checkpoint's own record cut off or rewritten is found too.
+    t.exec(&format!(
+        "DELETE FROM audit_record WHERE audit_record_id >= {}",
+        checkpoint.records
+    ))
+    .await;
+    let b = broken(
+        t.store
+            .verify_audit_from(Some(&checkpoint))
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!(
+        (b.seq, b.check),
+        (checkpoint.records, ChainCheck::Hash),
+        "{b}"
+    );
+}
+store_test!(a_checkpoint_lets_later_checks_read_only_what_was_appended);

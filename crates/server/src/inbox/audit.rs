@@ -1,0 +1,609 @@
+//! The audit view (`/inbox/audit`): the hash-chained log newest first, filtered by event,
+//! action, actor and date range, paged by sequence number; and the chain's verify status
+//! (intact with its record count and head hash, or the first broken record named).
+//!
+//! Who may see it: admins, and reviewers holding `security`, `legal` or `manager` (the
+//! people who answer for what was sent). Everyone else gets the 403 page. The log is the
+//! store's ([`countersign_store::Store::audit_page`], [`countersign_store::Store::verify_audit`]);
+//! this page only reads it.
+
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::Html;
+use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
+use countersign_store::{Account, AuditQuery, StoreError};
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::{PageError, Reviewer, render};
+use crate::state::AppState;
+
+/// Records per audit page.
+const PER_PAGE: i64 = 50;
+
+/// The roles that may read the audit log besides admins.
+pub const AUDIT_ROLES: [&str; 3] = ["security", "legal", "manager"];
+
+/// Whether `account` may open the audit view.
+pub fn may_see(account: &Account) -> bool {
+    account.admin || AUDIT_ROLES.iter().any(|r| account.roles.contains(*r))
+}
+
+/// The filters, as the form sends them (all text, so a bad value is named, not a 400
+/// from the extractor).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct AuditFilters {
+    pub event: String,
+    pub action_id: String,
+    pub actor: String,
+    /// `YYYY-MM-DD`, UTC, inclusive.
+    pub from: String,
+    /// `YYYY-MM-DD`, UTC, inclusive.
+    pub to: String,
+    /// The keyset cursor: records older than this sequence number.
+    pub before: String,
+}
+
+fn bad(field: &str, problem: String) -> PageError {
+    PageError {
+        status: StatusCode::BAD_REQUEST,
+        message: format!("{field}: {problem}"),
+    }
+}
+
+fn day(field: &str, value: &str) -> Result<Option<NaiveDate>, PageError> {
+    let value = value.trim();
+    if value.is_empty() {
+        return Ok(None);
+    }
+    NaiveDate::parse_from_str(value, "%Y-%m-%d")
+        .map(Some)
+        .map_err(|_| bad(field, format!("`{value}` is not a date like 2026-11-25")))
+}
+
+impl AuditFilters {
+    /// The store query for these filters.
+    fn query(&self) -> Result<AuditQuery, PageError> {
+        let from = day("from", &self.from)?;
+        let to = day("to", &self.to)?;
+        if let (Some(f), Some(t)) = (from, to)
+            && f > t
+        {
+            return Err(bad("from", format!("`{f}` is after `to` ({t})")));
+        }
+        let before = match self.before.trim() {
+            "" => None,
+            s => Some(
+                s.parse::<i64>()
+                    .ok()
+                    .filter(|n| *n >= 1)
+                    .ok_or_else(|| bad("before", format!("`{s}` is not a sequence number")))?,
+            ),
+        };
+        let text = |s: &str| Some(s.trim().to_owned()).filter(|s| !s.is_empty());
+        Ok(AuditQuery {
+            event: text(&self.event),
+            action_id: text(&self.action_id),
+            actor: text(&self.actor),
+            from: from.map(|d| d.and_time(NaiveTime::MIN).and_utc()),
+            // `to` names a whole day: up to the next midnight.
+            until: to.map(|d| (d + Duration::days(1)).and_time(NaiveTime::MIN).and_utc()),
+            before_seq: before,
+            limit: PER_PAGE,
+        })
+    }
+
+    /// The filters as a query string, with `before` set to `cursor`.
+    fn link(&self, cursor: Option<i64>) -> String {
+        let mut pairs: Vec<(&str, String)> = [
+            ("event", &self.event),
+            ("action_id", &self.action_id),
+            ("actor", &self.actor),
+            ("from", &self.from),
+            ("to", &self.to),
+        ]
+        .into_iter()
+        .filter(|(_, v)| !v.trim().is_empty())
+        .map(|(k, v)| (k, v.trim().to_owned()))
+        .collect();
+        if let Some(c) = cursor {
+            pairs.push(("before", c.to_string()));
+        }
+        pairs
+            .iter()
+            .map(|(k, v)| format!("{k}={}", urlencode(v)))
+            .collect::<Vec<_>>()
+            .join("&")
+    }
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b':' => {
+                char::from(b).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// A one-line summary of an event's `data`: scalar fields as `key: value`, lists joined,
+/// nested objects named only; cut to `max` characters.
+pub fn summary(data: &Value, max: usize) -> String {
+    let text = match data {
+        Value::Object(map) => map
+            .iter()
+            .filter(|(_, v)| !v.is_null())
+            .map(|(k, v)| format!("{}: {}", k.replace('_', " "), short(v)))
+            .collect::<Vec<_>>()
+            .join(" · "),
+        other => short(other),
+    };
+    cut(text, max)
+}
+
+/// An event's details in words, for the events the log holds most; any other event (or
+/// one whose data lacks the expected fields) falls back to [`summary`].
+pub fn describe(event: &str, data: &Value, max: usize) -> String {
+    described(event, data).map_or_else(
+        || summary(data, max),
+        |text| {
+            // Role lists may open the sentence ("security asked to review").
+            let mut chars = text.chars();
+            let text = chars
+                .next()
+                .map(|c| c.to_uppercase().chain(chars).collect())
+                .unwrap_or_default();
+            cut(text, max)
+        },
+    )
+}
+
+fn cut(text: String, max: usize) -> String {
+    if text.chars().count() > max {
+        let mut s: String = text.chars().take(max.saturating_sub(1)).collect();
+        s.push('…');
+        s
+    } else {
+        text
+    }
+}
+
+/// A stored instant (RFC 3339, microseconds) as people read it: `2026-11-24 15:00 UTC`.
+pub fn when(at: &str) -> String {
+    DateTime::parse_from_rfc3339(at).map_or_else(
+        |_| at.to_owned(),
+        |t| {
+            t.with_timezone(&Utc)
+                .format("%Y-%m-%d %H:%M UTC")
+                .to_string()
+        },
+    )
+}
+
+fn described(event: &str, d: &Value) -> Option<String> {
+    let text = |k: &str| d.get(k).and_then(Value::as_str);
+    let int = |k: &str| d.get(k).and_then(Value::as_i64);
+    let list = |k: &str| -> Option<Vec<String>> {
+        d.get(k)?
+            .as_array()?
+            .iter()
+            .map(|v| v.as_str().map(str::to_owned))
+            .collect()
+    };
+    let roles = |k: &str| list(k).map(|r| super::roles_in_words(&r));
+    let delivery = |d: Option<&str>| match d {
+        Some("email") => "by e-mail".to_owned(),
+        Some("crm") => "to the CRM".to_owned(),
+        Some("slack" | "webhook") => "by webhook".to_owned(),
+        Some(other) => format!("by {other}"),
+        None => String::new(),
+    };
+    let attempt = |n: i64| format!("attempt {n}");
+    Some(match event {
+        "proposal" => {
+            let mut s = format!("Proposed {}", text("kind")?);
+            if let Some(rep) = text("on_behalf_of") {
+                s.push_str(&format!(" on behalf of {rep}"));
+            }
+            if let Some(t) = d.get("target").and_then(Value::as_object) {
+                for (key, label) in [
+                    ("contact_id", "contact"),
+                    ("opportunity_id", "opportunity"),
+                    ("account_id", "account"),
+                ] {
+                    if let Some(v) = t.get(key).and_then(Value::as_str) {
+                        s.push_str(&format!(" · {label} {v}"));
+                    }
+                }
+            }
+            if let Some(r) = int("revision").filter(|r| *r > 1) {
+                s.push_str(&format!(" · revision {r}"));
+            }
+            s
+        }
+        "decision" => {
+            let record = d.get("decision")?;
+            let outcome = record.get("decision")?.as_str()?;
+            let tier = record
+                .get("tier")
+                .and_then(Value::as_str)
+                .map(|t| t.replace('_', "-"));
+            let findings = record
+                .get("findings")
+                .and_then(Value::as_array)
+                .map_or(0, Vec::len);
+            let mut s = match outcome {
+                "hold" => format!(
+                    "Held for {}",
+                    roles("required_roles").unwrap_or_else(|| "approval".to_owned())
+                ),
+                "allow" => "Allowed".to_owned(),
+                "deny" => "Denied".to_owned(),
+                "draft_only" => "Draft only".to_owned(),
+                other => other.to_owned(),
+            };
+            let mut notes: Vec<String> = tier.into_iter().collect();
+            notes.push(match findings {
+                0 => "no findings".to_owned(),
+                1 => "1 finding".to_owned(),
+                n => format!("{n} findings"),
+            });
+            s.push_str(&format!(" ({})", notes.join(", ")));
+            if let Some(r) = int("revision").filter(|r| *r > 1) {
+                s.push_str(&format!(" · revision {r}"));
+            }
+            s
+        }
+        "approval" => format!(
+            "Approved revision {} as {}",
+            int("revision")?,
+            roles("roles")?
+        ),
+        "edit" => {
+            let mut s = format!(
+                "Edited: revision {} replaces {}",
+                int("revision")?,
+                int("previous_revision")?
+            );
+            if d.get("subject_changed").and_then(Value::as_bool) == Some(true) {
+                s.push_str(", subject changed");
+            }
+            if let Some(added) = list("added_roles").filter(|a| !a.is_empty()) {
+                s.push_str(&format!(
+                    "; now also needs {}",
+                    super::roles_in_words(&added)
+                ));
+            }
+            s
+        }
+        "rejection" => format!(
+            "Rejected revision {}: “{}”",
+            int("revision")?,
+            text("reason")?
+        ),
+        "release" => {
+            let mut s = format!("Released for delivery {}", delivery(text("delivery")));
+            if let Some(at) = text("next_attempt_at") {
+                s.push_str(&format!(", first attempt at {}", when(at)));
+            }
+            s
+        }
+        "send" => format!(
+            "Delivered {} ({})",
+            delivery(text("delivery")),
+            attempt(int("attempts")?)
+        ),
+        "delivery_failure" | "notification_failure" => format!(
+            "{} failed ({}): {}; next try at {}",
+            if event == "delivery_failure" {
+                "Delivery"
+            } else {
+                "Review notification"
+            },
+            attempt(int("attempts")?),
+            text("error")?,
+            when(text("retry_at")?)
+        ),
+        "parked" | "notification_parked" => format!(
+            "{} stopped after {} attempts: {}",
+            if event == "parked" {
+                "Delivery"
+            } else {
+                "Review notification"
+            },
+            int("attempts")?,
+            text("error")?
+        ),
+        "notification" => {
+            let mut s = format!("{} asked to review", roles("roles")?);
+            if let Some(emailed) = list("emailed").filter(|e| !e.is_empty()) {
+                s.push_str(&format!("; e-mailed {}", emailed.join(", ")));
+            }
+            if d.get("slack").and_then(Value::as_bool) == Some(true) {
+                s.push_str("; posted to the webhook");
+            }
+            s
+        }
+        "notification_sent" => format!(
+            "Review notification sent {} ({})",
+            delivery(text("delivery")),
+            attempt(int("attempts")?)
+        ),
+        "login" => match text("expires_at") {
+            Some(at) => format!("Logged in; the session lasts until {}", when(at)),
+            None => "Logged in".to_owned(),
+        },
+        "account_registration" => {
+            let mut s = format!(
+                "Account {} created with {}",
+                text("name")?,
+                match list("roles") {
+                    Some(r) if !r.is_empty() => format!("role {}", super::roles_in_words(&r)),
+                    _ => "no reviewer role".to_owned(),
+                }
+            );
+            if d.get("admin").and_then(Value::as_bool) == Some(true) {
+                s.push_str(", admin");
+            }
+            s
+        }
+        "reviewer_email" => format!("Notification address set to {}", text("email")?),
+        "password_change" => "Password changed".to_owned(),
+        "tool_registration" => {
+            let kinds = list("kinds")?;
+            let mut s = format!(
+                "Tool {} registered: may propose {}",
+                text("name")?,
+                kinds.join(", ")
+            );
+            match list("data_classes") {
+                Some(c) if !c.is_empty() => {
+                    s.push_str(&format!("; may receive {}", c.join(", ").replace('_', " ")));
+                }
+                _ => s.push_str("; may receive no protected data"),
+            }
+            s
+        }
+        "tool_revocation" => format!("Tool {} revoked", text("name")?),
+        "shadow_ai" => format!(
+            "Refused a request from an unregistered key{} ({})",
+            text("claimed_tool")
+                .map(|t| format!(" claiming to be {t}"))
+                .unwrap_or_default(),
+            text("kind").unwrap_or("unknown kind")
+        ),
+        "suppression" => format!(
+            "{} suppressed: {}",
+            text("email")?,
+            text("reason")?.replace('_', " ")
+        ),
+        "policy_change" => format!(
+            "Policy {} recorded, version {}",
+            text("name")?,
+            text("version")?
+        ),
+        "policy_activation" => format!(
+            "Policy {} activated, version {}",
+            text("name")?,
+            text("version")?
+        ),
+        _ => return None,
+    })
+}
+
+fn short(v: &Value) -> String {
+    match v {
+        Value::String(s) if s.len() >= 20 && DateTime::parse_from_rfc3339(s).is_ok() => when(s),
+        // Hashes and digests: enough to compare by eye, not a line of hex.
+        Value::String(s) if s.len() > 24 && s.bytes().all(|b| b.is_ascii_hexdigit()) => {
+            format!("{}…", &s[..12])
+        }
+        Value::String(s) => s.clone(),
+        Value::Array(items) if items.iter().all(|i| !i.is_object() && !i.is_array()) => {
+            if items.is_empty() {
+                "none".to_owned()
+            } else {
+                items.iter().map(short).collect::<Vec<_>>().join(", ")
+            }
+        }
+        Value::Array(items) => format!("{} items", items.len()),
+        // A nested decision record reads as its outcome.
+        Value::Object(map) => match map.get("decision") {
+            Some(Value::String(d)) => d.clone(),
+            _ => format!("{{{} fields}}", map.len()),
+        },
+        other => other.to_string(),
+    }
+}
+
+/// `GET /inbox/audit`.
+pub async fn page(
+    State(state): State<AppState>,
+    reviewer: Reviewer,
+    Query(filters): Query<AuditFilters>,
+) -> Result<Html<String>, PageError> {
+    if !may_see(&reviewer.account) {
+        return Err(PageError::forbidden(format!(
+            "The audit log is open to admins and to reviewers with the {} role; you hold {}.",
+            super::roles_in_words(&AUDIT_ROLES.map(str::to_owned)).replace(" and ", " or "),
+            super::roles_in_words(&reviewer.account.roles)
+        )));
+    }
+    let query = filters.query()?;
+    let page = state.store.audit_page(&query).await?;
+    let chain = match state.chain.check(&state.store).await {
+        Ok(c) => minijinja::context! {
+            intact => true, records => c.verified.records, head => c.verified.head_hash,
+            full_check_minutes => c.full_check_age.as_secs() / 60,
+        },
+        Err(StoreError::AuditBroken(b)) => minijinja::context! {
+            intact => false, seq => b.seq, detail => b.to_string(),
+        },
+        Err(e) => return Err(e.into()),
+    };
+    let rows: Vec<_> = page
+        .records
+        .iter()
+        .map(|r| {
+            minijinja::context! {
+                seq => r.seq,
+                at => r.at.get(..16).unwrap_or(&r.at).replace('T', " "),
+                at_full => r.at.clone(),
+                event => r.event.clone(),
+                actor => r.actor.clone(),
+                action_id => r.action_id.clone(),
+                summary => describe(&r.event, &r.data, 200),
+                hash => r.hash.get(..12).unwrap_or(&r.hash).to_owned(),
+            }
+        })
+        .collect();
+    let filtered = query.event.is_some()
+        || query.action_id.is_some()
+        || query.actor.is_some()
+        || query.from.is_some()
+        || query.until.is_some();
+    render(
+        "audit.html",
+        minijinja::context! {
+            account => reviewer.account.name.clone(),
+            csrf => reviewer.csrf(),
+            may_audit => true,
+            nav => "audit",
+            f => minijinja::context! {
+                event => filters.event.trim(), action_id => filters.action_id.trim(),
+                actor => filters.actor.trim(), from => filters.from.trim(), to => filters.to.trim(),
+            },
+            events => page.events,
+            rows,
+            chain,
+            filtered,
+            first_page => query.before_seq.is_none(),
+            first => filters.link(None),
+            next => page.next_before_seq.map(|c| filters.link(Some(c))),
+            now => Utc::now().format("%Y-%m-%d %H:%M UTC").to_string(),
+        },
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_summary_shows_scalars_and_lists_and_is_cut() {
+        let s = summary(
+            &json!({"decision": "hold", "roles": ["deal_desk", "security"], "policy": {"a": 1}, "x": null}),
+            200,
+        );
+        assert_eq!(
+            s,
+            "decision: hold · roles: deal_desk, security · policy: {1 fields}"
+        );
+        assert_eq!(
+            summary(&json!({"reason": "x".repeat(50)}), 10)
+                .chars()
+                .count(),
+            10
+        );
+    }
+
+    #[test]
+    fn common_events_read_as_sentences() {
+        let decision = json!({
+            "decision": {"decision": "hold", "tier": "manager_approved", "findings": [{}, {}]},
+            "required_roles": ["deal_desk", "security"], "revision": 1,
+        });
+        assert_eq!(
+            describe("decision", &decision, 200),
+            "Held for deal desk and security (manager-approved, 2 findings)"
+        );
+        assert_eq!(
+            describe(
+                "approval",
+                &json!({"revision": 2, "roles": ["deal_desk"], "policies": ["x"]}),
+                200
+            ),
+            "Approved revision 2 as deal desk"
+        );
+        assert_eq!(
+            describe(
+                "login",
+                &json!({"reviewer_id": 3, "token_fingerprint": "abc", "expires_at": "2026-11-24T15:00:12.123456Z"}),
+                200
+            ),
+            "Logged in; the session lasts until 2026-11-24 15:00 UTC"
+        );
+        assert_eq!(
+            describe(
+                "notification",
+                &json!({"roles": ["security"], "emailed": ["priya"], "slack": false}),
+                200
+            ),
+            "Security asked to review; e-mailed priya"
+        );
+    }
+
+    #[test]
+    fn an_event_without_its_usual_fields_falls_back_to_its_keys() {
+        assert_eq!(
+            describe("approval", &json!({"note": "by hand"}), 200),
+            "note: by hand"
+        );
+        assert_eq!(
+            describe(
+                "something_new",
+                &json!({"at": "2026-11-24T15:00:00.000000Z"}),
+                200
+            ),
+            "at: 2026-11-24 15:00 UTC"
+        );
+    }
+
+    #[test]
+    fn bad_filters_name_their_field() {
+        let f = AuditFilters {
+            from: "yesterday".into(),
+            ..AuditFilters::default()
+        };
+        let e = f.query().unwrap_err();
+        assert_eq!(e.status, StatusCode::BAD_REQUEST);
+        assert!(e.message.starts_with("from: `yesterday`"), "{}", e.message);
+        let f = AuditFilters {
+            before: "-3".into(),
+            ..AuditFilters::default()
+        };
+        assert!(f.query().unwrap_err().message.starts_with("before:"));
+    }
+
+    #[test]
+    fn the_to_date_includes_its_whole_day() {
+        let f = AuditFilters {
+            from: "2026-11-24".into(),
+            to: "2026-11-24".into(),
+            ..AuditFilters::default()
+        };
+        let q = f.query().unwrap();
+        assert_eq!(
+            q.until.unwrap() - q.from.unwrap(),
+            Duration::days(1),
+            "{q:?}"
+        );
+    }
+
+    #[test]
+    fn links_keep_the_filters_and_move_the_cursor() {
+        let f = AuditFilters {
+            event: "approval".into(),
+            actor: "reviewer:dee desk".into(),
+            ..AuditFilters::default()
+        };
+        assert_eq!(
+            f.link(Some(40)),
+            "event=approval&actor=reviewer:dee%20desk&before=40"
+        );
+    }
+}

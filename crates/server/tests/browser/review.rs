@@ -1,0 +1,279 @@
+//! A reviewer's day in the browser: log in (once with a wrong password), approve a held
+//! e-mail and see it arrive at a real SMTP server; edit a draft so that it makes a
+//! security claim and see the new finding and role before approving; reject with a reason.
+
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use countersign_server::config::SmtpSection;
+use countersign_store::ActionStatus;
+
+use crate::helpers::{DISCOUNT, Kind, PASSWORD, TestApp};
+use crate::smtp::SmtpServer;
+use crate::support::{
+    Ui, click, eval, exists, goto, log_in, shot, status, text, type_into, wait_for,
+};
+
+/// A sentence a reviewer adds that answers a security objection with a claim.
+const SECURITY_CLAIM: &str = "On security: we are SOC 2 Type II certified and encrypt all customer data at rest with AES-256. ";
+
+/// A running app with one held discount e-mail (for `deal_desk`) and the reviewer
+/// `dee.desk`; returns the action's id.
+async fn held_discount(app: &TestApp) -> String {
+    let key = app.tool("drafter").await;
+    let r = app.propose_email(&key, "dana@acme.example", DISCOUNT).await;
+    assert_eq!(r.body["decision"]["decision"], "hold", "{:?}", r.body);
+    app.account("dee.desk", &["deal_desk"], false).await;
+    r.body["action_id"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reviewer_approves_a_held_email_in_the_browser_and_it_reaches_the_smtp_server() {
+    let Some(smtp) = SmtpServer::start() else {
+        return;
+    };
+    let Some(ui) = Ui::launch().await else {
+        return;
+    };
+    let port = smtp.port;
+    let app = TestApp::spawn_with(
+        Kind::Sqlite,
+        |c| {
+            c.outbox.smtp = Some(SmtpSection {
+                host: "127.0.0.1".to_owned(),
+                port,
+                from: "Sales <sales@seller.example>".to_owned(),
+                timeout_ms: 5_000,
+            });
+            c.outbox.interval_ms = 100;
+        },
+        None,
+    )
+    .await
+    .unwrap();
+    let id = held_discount(&app).await;
+    let base = app.base.clone();
+
+    let page = ui.open(&format!("{base}/inbox/login")).await;
+    shot(&page, "login").await;
+    log_in(&page, &base, "dee.desk", "not the password").await;
+    assert_eq!(status(&page).await, 401);
+    let error = text(&page, "#login-error").await;
+    assert!(error.contains("name or password"), "{error}");
+    // The name stays filled in; the password does not.
+    let kept: String = eval(
+        &page,
+        "document.querySelector('#login input[name=name]').value",
+    )
+    .await;
+    assert_eq!(kept, "dee.desk");
+    shot(&page, "login-error").await;
+
+    log_in(&page, &base, "dee.desk", PASSWORD).await;
+    wait_for(&page, "#counts").await;
+    assert!(
+        exists(&page, &format!("a.item-link[href='/inbox/items/{id}']")).await,
+        "the held e-mail is not in deal desk's queue"
+    );
+    shot(&page, "queue").await;
+
+    click(&page, "a.item-link").await;
+    let marked = text(&page, "mark.finding.cat-commercial").await;
+    assert!(marked.contains("15% off"), "{marked}");
+    let findings = text(&page, "#findings").await;
+    assert!(findings.contains("discount"), "{findings}");
+    shot(&page, "item-findings").await;
+    // Held means held: nothing went to the buyer yet.
+    assert!(
+        !smtp
+            .messages()
+            .iter()
+            .any(|m| m.contains("X-RcptTo: dana@acme.example"))
+    );
+
+    click(&page, "#approve").await;
+    assert!(
+        text(&page, "#notice")
+            .await
+            .contains("approval is recorded")
+    );
+    assert_eq!(
+        text(&page, "#status").await.trim().to_lowercase(),
+        "approved"
+    );
+    let mail = smtp
+        .wait_for(Duration::from_secs(20), |m| {
+            m.contains("X-RcptTo: dana@acme.example")
+        })
+        .await;
+    assert!(mail.contains("15% off"), "{mail}");
+    assert!(
+        mail.contains(&format!("<{id}@countersign.invalid>")),
+        "{mail}"
+    );
+
+    // The item page tells the reviewer it went out.
+    let start = Instant::now();
+    loop {
+        goto(&page, &format!("{base}/inbox/items/{id}")).await;
+        if exists(&page, "#delivery").await && text(&page, "#delivery").await.contains("Delivered")
+        {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "the item page never showed the delivery"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    shot(&page, "item-approved-delivered").await;
+    assert_eq!(
+        smtp.messages()
+            .iter()
+            .filter(|m| m.contains("X-RcptTo: dana@acme.example"))
+            .count(),
+        1,
+        "the buyer got the e-mail more than once"
+    );
+
+    ui.close().await;
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_edit_that_adds_a_security_claim_shows_the_new_finding_and_needs_security_too() {
+    let Some(ui) = Ui::launch().await else {
+        return;
+    };
+    let app = TestApp::spawn(Kind::Sqlite).await.unwrap();
+    let id = held_discount(&app).await;
+    app.account("pia.sec", &["security"], false).await;
+    let base = app.base.clone();
+    let item = format!("{base}/inbox/items/{id}");
+
+    let page = ui.open(&format!("{base}/inbox/login")).await;
+    log_in(&page, &base, "dee.desk", PASSWORD).await;
+    goto(&page, &item).await;
+    assert!(!exists(&page, "mark.finding.cat-objection").await);
+    wait_for(&page, "details.edit summary")
+        .await
+        .click()
+        .await
+        .unwrap();
+    // The caret goes before the sign-off, where a reviewer would add the sentence.
+    let at: i64 = eval(
+        &page,
+        "(() => { const t = document.querySelector('#edit-body'); t.focus(); \
+         const i = t.value.indexOf('Best, Sam'); t.setSelectionRange(i, i); return i; })()",
+    )
+    .await;
+    assert!(at > 0, "the draft has no sign-off to type before");
+    wait_for(&page, "#edit-body")
+        .await
+        .type_str(SECURITY_CLAIM)
+        .await
+        .unwrap();
+    click(&page, "#save-edit").await;
+
+    let notice = text(&page, "#notice").await;
+    assert!(notice.contains("revision 2"), "{notice}");
+    let new = text(&page, "#findings .finding-row.new").await;
+    assert!(
+        new.contains("objection") && new.contains("security") && new.contains("new in this edit"),
+        "{new}"
+    );
+    let marked = text(&page, "mark.finding.cat-objection").await;
+    assert!(
+        marked.contains("SOC 2") || marked.contains("AES-256"),
+        "{marked}"
+    );
+    let roles = text(&page, "#roles").await;
+    assert!(
+        roles.contains("security") && roles.contains("deal desk"),
+        "{roles}"
+    );
+    let added = text(&page, "#diff-2 ins.diff-ins").await;
+    assert!(added.contains("SOC 2"), "{added}");
+    assert_eq!(text(&page, "#approve").await.trim(), "Approve revision 2");
+    shot(&page, "item-edited-diff").await;
+
+    let view = app.state.store.show(&id, Utc::now()).await.unwrap();
+    assert_eq!(view.status, ActionStatus::Held);
+    assert!(view.missing_roles.contains("security"), "{view:?}");
+
+    // Deal desk approves its part; the item waits for security.
+    click(&page, "#approve").await;
+    assert_eq!(text(&page, "#status").await.trim().to_lowercase(), "held");
+    let roles = text(&page, "#roles").await;
+    assert!(roles.contains("approved by dee.desk"), "{roles}");
+    let why = text(&page, ".why-not").await;
+    assert!(why.contains("security"), "{why}");
+    assert!(!exists(&page, "#approve").await);
+
+    // Security, in another browser.
+    let other = ui.open_private(&format!("{base}/inbox/login")).await;
+    log_in(&other, &base, "pia.sec", PASSWORD).await;
+    assert!(
+        exists(&other, &format!("a.item-link[href='/inbox/items/{id}']")).await,
+        "the edited item is not in security's queue"
+    );
+    click(&other, &format!("a.item-link[href='/inbox/items/{id}']")).await;
+    click(&other, "#approve").await;
+    assert_eq!(
+        text(&other, "#status").await.trim().to_lowercase(),
+        "approved"
+    );
+    shot(&other, "item-approved-by-two-roles").await;
+
+    let view = app.state.store.show(&id, Utc::now()).await.unwrap();
+    assert_eq!(view.status, ActionStatus::Approved);
+    let approvers: Vec<&str> = view
+        .approvals
+        .iter()
+        .filter(|a| a.counts)
+        .map(|a| a.reviewer.as_str())
+        .collect();
+    assert_eq!(approvers, ["dee.desk", "pia.sec"]);
+
+    ui.close().await;
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rejected_item_leaves_the_queue_and_shows_the_reason() {
+    let Some(ui) = Ui::launch().await else {
+        return;
+    };
+    let app = TestApp::spawn(Kind::Sqlite).await.unwrap();
+    let id = held_discount(&app).await;
+    let base = app.base.clone();
+    let reason = "We never discount mid-quarter; offer the annual plan instead";
+
+    let page = ui.open(&format!("{base}/inbox/login")).await;
+    log_in(&page, &base, "dee.desk", PASSWORD).await;
+    click(&page, &format!("a.item-link[href='/inbox/items/{id}']")).await;
+    type_into(&page, "input[name=reason]", reason).await;
+    click(&page, "#reject").await;
+
+    assert!(text(&page, "#notice").await.contains("rejected"));
+    assert_eq!(
+        text(&page, "#status").await.trim().to_lowercase(),
+        "rejected"
+    );
+    let why = text(&page, "#rejection").await;
+    assert!(why.contains(reason) && why.contains("dee.desk"), "{why}");
+    assert!(!exists(&page, "#approve").await && !exists(&page, "#reject").await);
+    shot(&page, "item-rejected").await;
+
+    goto(&page, &format!("{base}/inbox")).await;
+    wait_for(&page, "#empty").await;
+    assert!(!exists(&page, &format!("a[href='/inbox/items/{id}']")).await);
+
+    let view = app.state.store.show(&id, Utc::now()).await.unwrap();
+    assert_eq!(view.status, ActionStatus::Rejected);
+    assert_eq!(view.rejection_reason.as_deref(), Some(reason));
+    assert_eq!(view.rejected_by.as_deref(), Some("dee.desk"));
+
+    ui.close().await;
+    app.stop().await;
+}

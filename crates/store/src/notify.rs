@@ -1,0 +1,277 @@
+//! Telling reviewers that an action waits for them (issue 6, notifications).
+//!
+//! When an action enters a role's queue — it is held, or an edit adds roles or voids
+//! earlier approvals — the reviewers holding that role get an e-mail, and a
+//! Slack-compatible webhook gets one message, if configured. Both are outbox rows
+//! (`purpose = 'notify'`) written in the transaction that held the action, so a
+//! notification is never lost to a crash and never sent for a hold that rolled back; the
+//! worker delivers them with the same leases, retries and parking as releases.
+//!
+//! What a notification carries: who proposed what for whom, the roles needed, the reasons
+//! (with their short, masked evidence) and a link to the inbox. Not the draft's body: the
+//! inbox shows it with its findings, behind a log-in.
+
+use std::collections::BTreeSet;
+
+use chrono::{DateTime, Utc};
+use countersign_engine::action::Payload;
+use countersign_engine::{Action, DecisionRecord};
+use serde_json::{Value, json};
+
+use crate::audit::{self, Event};
+use crate::db::Tx;
+use crate::propose::{Proposal, required_roles};
+use crate::{ActionStatus, StoreError};
+
+/// Who is told when an action enters a role's queue, and how.
+#[derive(Debug, Clone, Default)]
+pub struct Notifications {
+    /// E-mail each reviewer who holds a role the action now needs and has an address.
+    pub email: bool,
+    /// Post one message per action to the Slack-compatible webhook the worker knows.
+    pub slack: bool,
+    /// The inbox's base URL for links (`https://countersign.example.com`); without it
+    /// messages name the action id only.
+    pub inbox_url: Option<String>,
+    /// The notification e-mail's sender (`Countersign <countersign@example.com>`); without
+    /// it, the relay's configured sender.
+    pub email_from: Option<String>,
+}
+
+impl Notifications {
+    fn any(&self) -> bool {
+        self.email || self.slack
+    }
+}
+
+/// The action that entered a queue, as the notification describes it.
+pub(crate) struct Entered<'a> {
+    pub action_id: &'a str,
+    pub revision: i64,
+    /// The roles whose queue the action entered now.
+    pub roles: &'a BTreeSet<String>,
+    pub action: &'a Action,
+    pub decision: &'a DecisionRecord,
+    /// The reviewer whose edit put it back in the queues: they are looking at it already.
+    pub editor: Option<&'a str>,
+}
+
+/// Queues the notifications for `entered` in the caller's transaction (which holds the
+/// audit chain lock) and audits them as one `notification` event. Returns how many outbox
+/// rows were written.
+pub(crate) async fn entered_queue(
+    tx: &mut Tx,
+    options: &Notifications,
+    entered: Entered<'_>,
+    now: DateTime<Utc>,
+) -> Result<usize, StoreError> {
+    if !options.any() || entered.roles.is_empty() {
+        return Ok(0);
+    }
+    let text = Text::of(&entered, options.inbox_url.as_deref());
+    let mut emailed = Vec::new();
+    if options.email {
+        for (reviewer_id, name, address) in reviewers_to_tell(tx, &entered).await? {
+            let payload = json!({
+                "to": [address], "cc": [], "subject": text.subject, "body": text.body,
+                "from": options.email_from,
+            });
+            insert(
+                tx,
+                &entered,
+                "email",
+                &payload,
+                &reviewer_id.to_string(),
+                now,
+            )
+            .await?;
+            emailed.push(name);
+        }
+    }
+    if options.slack {
+        let payload = json!({ "text": text.slack });
+        insert(tx, &entered, "slack", &payload, "slack", now).await?;
+    }
+    let rows = emailed.len() + usize::from(options.slack);
+    if rows > 0 {
+        audit::append(
+            tx,
+            Event {
+                event: "notification",
+                action_id: Some(entered.action_id),
+                actor: "countersign",
+                data: json!({
+                    "revision": entered.revision,
+                    "roles": entered.roles,
+                    "emailed": emailed,
+                    "slack": options.slack,
+                }),
+            },
+            now,
+        )
+        .await?;
+    }
+    Ok(rows)
+}
+
+/// After a proposal: a new hold enters the queues of every role it requires.
+pub(crate) async fn after_proposal(
+    tx: &mut Tx,
+    options: &Notifications,
+    proposal: &Proposal,
+    now: DateTime<Utc>,
+) -> Result<usize, StoreError> {
+    if !options.any() || proposal.replayed || proposal.status != ActionStatus::Held {
+        return Ok(0);
+    }
+    let row = tx
+        .fetch_one(
+            tx.query("SELECT action_json FROM revision WHERE action_id = $1 AND number = 1")
+                .bind(proposal.action_id.clone()),
+        )
+        .await?;
+    let action = Action::from_json(&row.json("action_json")?)
+        .map_err(|e| StoreError::Corrupt(format!("revision action: {e}")))?;
+    let entered = Entered {
+        action_id: &proposal.action_id,
+        revision: 1,
+        roles: &required_roles(&proposal.decision),
+        action: &action,
+        decision: &proposal.decision,
+        editor: None,
+    };
+    entered_queue(tx, options, entered, now).await
+}
+
+/// Active reviewers with an address who hold one of the roles, except the rep the action
+/// is on behalf of (they cannot countersign their own protected moment alone) and the
+/// editor.
+async fn reviewers_to_tell(
+    tx: &mut Tx,
+    entered: &Entered<'_>,
+) -> Result<Vec<(i64, String, String)>, StoreError> {
+    let rows = tx
+        .fetch_all(tx.query(
+            "SELECT reviewer_id, name, roles, email FROM reviewer \
+             WHERE email IS NOT NULL AND disabled_at IS NULL ORDER BY reviewer_id",
+        ))
+        .await?;
+    let mut out = Vec::new();
+    for row in rows {
+        let name: String = row.get("name")?;
+        let roles: BTreeSet<String> = row.json("roles")?;
+        if entered.action.on_behalf_of.as_deref() == Some(name.as_str())
+            || entered.editor == Some(name.as_str())
+            || roles.is_disjoint(entered.roles)
+        {
+            continue;
+        }
+        out.push((row.get("reviewer_id")?, name, row.get("email")?));
+    }
+    Ok(out)
+}
+
+async fn insert(
+    tx: &mut Tx,
+    entered: &Entered<'_>,
+    kind: &str,
+    payload: &Value,
+    audience: &str,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    // One per action, revision and audience: a redelivery carries the same Message-ID.
+    let key = format!("ntf.{}.r{}.{audience}", entered.action_id, entered.revision);
+    let q = tx
+        .query(
+            "INSERT INTO outbox \
+             (action_id, purpose, kind, payload, message_id, idempotency_key, status, attempts, \
+              next_attempt_at, created_at, updated_at) \
+             VALUES ($1, 'notify', $2, $3, $4, $5, 'pending', 0, $6, $6, $6)",
+        )
+        .bind(entered.action_id.to_owned())
+        .bind(kind.to_owned())
+        .bind(sqlx::types::Json(payload))
+        .bind(format!("<{key}@countersign.invalid>"))
+        .bind(key)
+        .bind(now);
+    tx.execute(q).await?;
+    Ok(())
+}
+
+/// The words of a notification.
+struct Text {
+    subject: String,
+    body: String,
+    slack: String,
+}
+
+impl Text {
+    fn of(entered: &Entered<'_>, inbox_url: Option<&str>) -> Self {
+        let roles = entered
+            .roles
+            .iter()
+            .map(|r| r.replace('_', " "))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let action = entered.action;
+        let subject = action.subject().replace(['\r', '\n'], " ");
+        let what = match (&action.payload, subject.trim()) {
+            (Payload::Email(e), s) => {
+                let to = e.to.first().map_or("", |t| t.as_str());
+                match s {
+                    "" => format!("an e-mail to {to}"),
+                    s => format!("an e-mail “{s}” to {to}"),
+                }
+            }
+            (_, "") => format!("a `{}` action", action.kind.as_str()),
+            (_, s) => format!("a `{}` action “{s}”", action.kind.as_str()),
+        };
+        let tool = action.tool.as_deref().unwrap_or("an unknown tool");
+        let rep = action
+            .on_behalf_of
+            .as_deref()
+            .map_or(String::new(), |r| format!(" on behalf of {r}"));
+        let link = match inbox_url {
+            Some(base) => format!(
+                "{}/inbox/items/{}",
+                base.trim_end_matches('/'),
+                entered.action_id
+            ),
+            None => format!("action {}", entered.action_id),
+        };
+        // The first reason states the kind's base tier; the ones after it say why it is held.
+        let why = match entered.decision.reasons.as_slice() {
+            [_, rest @ ..] if !rest.is_empty() => rest,
+            all => all,
+        };
+        let reasons: String = why.iter().map(|r| format!("  - {r}\n")).collect();
+        let revision = if entered.revision > 1 {
+            format!(" (revision {})", entered.revision)
+        } else {
+            String::new()
+        };
+        Self {
+            subject: clip(
+                &format!("[Countersign] Review needed ({roles}): {what}"),
+                200,
+            ),
+            body: format!(
+                "{tool} proposed {what}{rep}{revision}. It is held until these roles \
+                 countersign: {roles}.\n\nWhy it is held:\n{reasons}\nReview it: {link}\n\n\
+                 You get this because you hold one of these roles in Countersign.\n"
+            ),
+            slack: format!(
+                "Review needed ({roles}): {what} from {tool}{rep}{revision}. {}. {link}",
+                why.first().map_or("Held for review", String::as_str)
+            ),
+        }
+    }
+}
+
+fn clip(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        s.to_owned()
+    } else {
+        s.chars().take(max - 1).chain(['…']).collect()
+    }
+}
