@@ -32,6 +32,25 @@ pub enum DeliveryError {
     Permanent(String),
 }
 
+/// What an HTTP receiver's status means for an outbox item: success, try again later (5xx,
+/// 408, 429), or never (other 4xx: park it for a human).
+pub(crate) fn http_outcome(
+    receiver: &str,
+    status: reqwest::StatusCode,
+) -> Result<(), DeliveryError> {
+    if status.is_success() {
+        Ok(())
+    } else if status.is_server_error() || matches!(status.as_u16(), 408 | 429) {
+        Err(DeliveryError::Transient(format!(
+            "{receiver} answered {status}"
+        )))
+    } else {
+        Err(DeliveryError::Permanent(format!(
+            "{receiver} answered {status}"
+        )))
+    }
+}
+
 /// Something that delivers an outbox item. Every connector passes the same conformance
 /// checks: a clear healthcheck, and a permanent error (not a panic) on a malformed item.
 pub trait Connector: Send + Sync {

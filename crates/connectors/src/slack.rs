@@ -62,18 +62,7 @@ impl Connector for SlackConnector {
             .map_err(|e| {
                 DeliveryError::Transient(format!("slack webhook unreachable: {}", e.without_url()))
             })?;
-        let status = response.status();
-        if status.is_success() {
-            Ok(())
-        } else if status.is_server_error() || status.as_u16() == 429 || status.as_u16() == 408 {
-            Err(DeliveryError::Transient(format!(
-                "slack webhook answered {status}"
-            )))
-        } else {
-            Err(DeliveryError::Permanent(format!(
-                "slack webhook answered {status}"
-            )))
-        }
+        crate::http_outcome("slack webhook", response.status())
     }
 
     async fn healthcheck(&self) -> Result<(), String> {

@@ -84,18 +84,7 @@ impl Connector for WebhookConnector {
             .send()
             .await
             .map_err(|e| DeliveryError::Transient(format!("webhook unreachable: {e}")))?;
-        let status = response.status();
-        if status.is_success() {
-            Ok(())
-        } else if status.is_server_error() || status.as_u16() == 429 || status.as_u16() == 408 {
-            Err(DeliveryError::Transient(format!(
-                "webhook answered {status}"
-            )))
-        } else {
-            Err(DeliveryError::Permanent(format!(
-                "webhook answered {status}"
-            )))
-        }
+        crate::http_outcome("webhook", response.status())
     }
 
     async fn healthcheck(&self) -> Result<(), String> {

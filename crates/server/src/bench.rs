@@ -50,27 +50,33 @@ pub struct Latency {
 }
 
 impl Latency {
-    fn of(mut samples: Vec<f64>) -> Self {
-        if samples.is_empty() {
-            return Self::default();
-        }
-        samples.sort_by(f64::total_cmp);
-        let at = |q: f64| {
-            #[allow(
-                clippy::cast_possible_truncation,
-                clippy::cast_sign_loss,
-                clippy::cast_precision_loss,
-                reason = "an index into a short sample list"
-            )]
-            let i = ((samples.len() as f64 - 1.0) * q).round() as usize;
-            samples[i.min(samples.len() - 1)]
-        };
+    fn of(samples: Vec<f64>) -> Self {
+        let [p50_us, p99_us, max_us] = percentiles(samples, [0.50, 0.99, 1.0]);
         Self {
-            p50_us: at(0.50),
-            p99_us: at(0.99),
-            max_us: at(1.0),
+            p50_us,
+            p99_us,
+            max_us,
         }
     }
+}
+
+/// The samples at quantiles `qs` (0 to 1, nearest rank), in the samples' unit; zeros for
+/// no samples. Shared by the benches.
+pub fn percentiles<const N: usize>(mut samples: Vec<f64>, qs: [f64; N]) -> [f64; N] {
+    if samples.is_empty() {
+        return [0.0; N];
+    }
+    samples.sort_by(f64::total_cmp);
+    qs.map(|q| {
+        #[allow(
+            clippy::cast_possible_truncation,
+            clippy::cast_sign_loss,
+            clippy::cast_precision_loss,
+            reason = "an index into a short sample list"
+        )]
+        let i = ((samples.len() as f64 - 1.0) * q).round() as usize;
+        samples[i.min(samples.len() - 1)]
+    })
 }
 
 /// The results.

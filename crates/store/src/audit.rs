@@ -24,7 +24,7 @@ use serde_json::{Value, json};
 
 use crate::Store;
 use crate::canonical::{canonical_json, sha256_hex};
-use crate::db::Tx;
+use crate::db::{Row, Tx};
 use crate::error::StoreError;
 
 /// The `prev_hash` of the first record.
@@ -381,22 +381,24 @@ impl Store {
                 .bind(action_id.to_owned()),
             )
             .await?;
-        rows.iter()
-            .map(|r| {
-                let data: String = r.get("data")?;
-                Ok(AuditRecord {
-                    seq: r.get("audit_record_id")?,
-                    at: r.get("created_at")?,
-                    event: r.get("event")?,
-                    action_id: r.get("action_id")?,
-                    actor: r.get("actor")?,
-                    data: serde_json::from_str(&data).unwrap_or(Value::String(data)),
-                    prev_hash: r.get("prev_hash")?,
-                    hash: r.get("hash")?,
-                })
-            })
-            .collect()
+        rows.iter().map(record_from).collect()
     }
+}
+
+/// An audit row as read back for people. A tampered `data` that no longer parses is shown
+/// as the raw text.
+pub(crate) fn record_from(r: &Row) -> Result<AuditRecord, StoreError> {
+    let data: String = r.get("data")?;
+    Ok(AuditRecord {
+        seq: r.get("audit_record_id")?,
+        at: r.get("created_at")?,
+        event: r.get("event")?,
+        action_id: r.get("action_id")?,
+        actor: r.get("actor")?,
+        data: serde_json::from_str(&data).unwrap_or(Value::String(data)),
+        prev_hash: r.get("prev_hash")?,
+        hash: r.get("hash")?,
+    })
 }
 
 #[cfg(test)]

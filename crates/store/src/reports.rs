@@ -14,10 +14,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
 use countersign_engine::{Context, DecisionRecord};
 use serde::Serialize;
-use serde_json::Value;
 
-use crate::audit::{AuditRecord, format_at};
-use crate::db::{Backend, Row};
+use crate::audit::{AuditRecord, format_at, record_from};
+use crate::db::Backend;
 use crate::error::StoreError;
 use crate::{Store, micros};
 
@@ -163,21 +162,6 @@ fn percentile(sorted: &[i64], p: u32) -> Option<i64> {
     // Nearest rank: the smallest value with at least p% of the values at or below it.
     let rank = (sorted.len() * p as usize).div_ceil(100).max(1);
     sorted.get(rank - 1).copied()
-}
-
-fn record_from(r: &Row) -> Result<AuditRecord, StoreError> {
-    let data: String = r.get("data")?;
-    Ok(AuditRecord {
-        seq: r.get("audit_record_id")?,
-        at: r.get("created_at")?,
-        event: r.get("event")?,
-        action_id: r.get("action_id")?,
-        actor: r.get("actor")?,
-        // A tampered `data` that no longer parses is shown as the raw text.
-        data: serde_json::from_str(&data).unwrap_or(Value::String(data)),
-        prev_hash: r.get("prev_hash")?,
-        hash: r.get("hash")?,
-    })
 }
 
 /// `value` as a LIKE pattern that matches it literally.

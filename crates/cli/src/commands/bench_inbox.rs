@@ -61,25 +61,13 @@ pub struct Millis {
 }
 
 impl Millis {
-    fn of(mut samples: Vec<f64>) -> Self {
-        if samples.is_empty() {
-            return Self::default();
-        }
-        samples.sort_by(f64::total_cmp);
-        let at = |q: f64| {
-            #[allow(
-                clippy::cast_possible_truncation,
-                clippy::cast_sign_loss,
-                clippy::cast_precision_loss,
-                reason = "an index into a short sample list"
-            )]
-            let i = ((samples.len() as f64 - 1.0) * q).round() as usize;
-            samples[i.min(samples.len() - 1)]
-        };
+    fn of(samples: Vec<f64>) -> Self {
+        let [p50_ms, p99_ms, max_ms] =
+            countersign_server::bench::percentiles(samples, [0.50, 0.99, 1.0]);
         Self {
-            p50_ms: at(0.50),
-            p99_ms: at(0.99),
-            max_ms: at(1.0),
+            p50_ms,
+            p99_ms,
+            max_ms,
         }
     }
 }
