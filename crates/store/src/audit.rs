@@ -146,23 +146,29 @@ pub(crate) async fn append(
     e: Event<'_>,
     now: DateTime<Utc>,
 ) -> Result<i64, StoreError> {
-    let head = tx
-        .fetch_optional(tx.query(
-            "SELECT audit_record_id, hash FROM audit_record ORDER BY audit_record_id DESC LIMIT 1",
-        ))
-        .await?;
-    let (prev_seq, prev_hash) = match head {
-        Some(row) => (
-            row.get::<i64>("audit_record_id")?,
-            row.get::<String>("hash")?,
-        ),
-        None => (0, GENESIS_HASH.to_owned()),
+    let (prev_seq, prev_hash) = match tx.chain_head() {
+        Some((seq, hash)) => (*seq, hash.clone()),
+        None => {
+            let head = tx
+                .fetch_optional(tx.query(
+                    "SELECT audit_record_id, hash FROM audit_record \
+                     ORDER BY audit_record_id DESC LIMIT 1",
+                ))
+                .await?;
+            match head {
+                Some(row) => (
+                    row.get::<i64>("audit_record_id")?,
+                    row.get::<String>("hash")?,
+                ),
+                None => (0, GENESIS_HASH.to_owned()),
+            }
+        }
     };
     let seq = prev_seq + 1;
     let at = format_at(now);
-    // INVARIANT: `prev_hash` of record N is the `hash` of record N-1, read under the chain
-    // lock in this same transaction, so no other writer can append between the read and
-    // the insert below.
+    // INVARIANT: `prev_hash` of record N is the `hash` of record N-1, read (or appended)
+    // under the chain lock in this same transaction, so no other writer can append between
+    // the read and the insert below.
     let hash = sha256_hex(encoding(
         seq,
         &at,
@@ -185,8 +191,9 @@ pub(crate) async fn append(
         .bind(e.actor.to_owned())
         .bind(canonical_json(&e.data))
         .bind(prev_hash)
-        .bind(hash);
+        .bind(hash.clone());
     tx.execute(q).await?;
+    tx.set_chain_head(seq, hash);
     Ok(seq)
 }
 

@@ -111,8 +111,8 @@ impl Pool {
     /// A read transaction: one consistent snapshot, no locks taken.
     pub(crate) async fn read(&self) -> Result<Tx, StoreError> {
         Ok(match self {
-            Pool::Sqlite(p) => Tx::Sqlite(p.begin().await?),
-            Pool::Postgres(p) => Tx::Postgres(p.begin().await?),
+            Pool::Sqlite(p) => Conn::Sqlite(p.begin().await?).into(),
+            Pool::Postgres(p) => Conn::Postgres(p.begin().await?).into(),
         })
     }
 
@@ -124,9 +124,9 @@ impl Pool {
     /// PostgreSQL an advisory transaction lock plays that part for the audit chain.
     pub(crate) async fn write(&self, lock: Lock) -> Result<Tx, StoreError> {
         match self {
-            Pool::Sqlite(p) => Ok(Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?)),
+            Pool::Sqlite(p) => Ok(Conn::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?).into()),
             Pool::Postgres(p) => {
-                let mut tx = Tx::Postgres(p.begin().await?);
+                let mut tx: Tx = Conn::Postgres(p.begin().await?).into();
                 if lock == Lock::AuditChain {
                     let q = tx
                         .query("SELECT pg_advisory_xact_lock($1)")
@@ -161,9 +161,26 @@ pub(crate) fn redact(url: &str) -> String {
 }
 
 /// A transaction on either backend. Dropped without [`Tx::commit`], it rolls back.
-pub(crate) enum Tx {
+pub(crate) struct Tx {
+    conn: Conn,
+    /// The audit chain's last record as this transaction left it (sequence number, hash):
+    /// under the chain lock nobody else appends, so after the first append a transaction
+    /// need not read the head again for the next one.
+    chain_head: Option<(i64, String)>,
+}
+
+enum Conn {
     Sqlite(Transaction<'static, Sqlite>),
     Postgres(Transaction<'static, Postgres>),
+}
+
+impl From<Conn> for Tx {
+    fn from(conn: Conn) -> Self {
+        Self {
+            conn,
+            chain_head: None,
+        }
+    }
 }
 
 /// A query with its bound values, built for the backend of the transaction that made it.
@@ -248,35 +265,45 @@ impl Row {
 
 impl Tx {
     pub(crate) fn backend(&self) -> Backend {
-        match self {
-            Tx::Sqlite(_) => Backend::Sqlite,
-            Tx::Postgres(_) => Backend::Postgres,
+        match self.conn {
+            Conn::Sqlite(_) => Backend::Sqlite,
+            Conn::Postgres(_) => Backend::Postgres,
         }
+    }
+
+    /// The audit chain head this transaction last appended, if it appended any.
+    pub(crate) fn chain_head(&self) -> Option<&(i64, String)> {
+        self.chain_head.as_ref()
+    }
+
+    /// Remembers the record just appended as the chain head.
+    pub(crate) fn set_chain_head(&mut self, seq: i64, hash: String) {
+        self.chain_head = Some((seq, hash));
     }
 
     /// Starts a query for this transaction's backend.
     pub(crate) fn query(&self, sql: &'static str) -> Query {
-        match self {
-            Tx::Sqlite(_) => Query::Sqlite(sqlx::query(sql)),
-            Tx::Postgres(_) => Query::Postgres(sqlx::query(sql)),
+        match self.conn {
+            Conn::Sqlite(_) => Query::Sqlite(sqlx::query(sql)),
+            Conn::Postgres(_) => Query::Postgres(sqlx::query(sql)),
         }
     }
 
     /// Runs a statement; returns the number of rows it changed.
     pub(crate) async fn execute(&mut self, q: Query) -> Result<u64, StoreError> {
-        Ok(match (self, q) {
-            (Tx::Sqlite(tx), Query::Sqlite(q)) => q.execute(&mut **tx).await?.rows_affected(),
-            (Tx::Postgres(tx), Query::Postgres(q)) => q.execute(&mut **tx).await?.rows_affected(),
+        Ok(match (&mut self.conn, q) {
+            (Conn::Sqlite(tx), Query::Sqlite(q)) => q.execute(&mut **tx).await?.rows_affected(),
+            (Conn::Postgres(tx), Query::Postgres(q)) => q.execute(&mut **tx).await?.rows_affected(),
             _ => return Err(mismatch()),
         })
     }
 
     pub(crate) async fn fetch_optional(&mut self, q: Query) -> Result<Option<Row>, StoreError> {
-        Ok(match (self, q) {
-            (Tx::Sqlite(tx), Query::Sqlite(q)) => {
+        Ok(match (&mut self.conn, q) {
+            (Conn::Sqlite(tx), Query::Sqlite(q)) => {
                 q.fetch_optional(&mut **tx).await?.map(Row::Sqlite)
             }
-            (Tx::Postgres(tx), Query::Postgres(q)) => {
+            (Conn::Postgres(tx), Query::Postgres(q)) => {
                 q.fetch_optional(&mut **tx).await?.map(Row::Postgres)
             }
             _ => return Err(mismatch()),
@@ -290,14 +317,14 @@ impl Tx {
     }
 
     pub(crate) async fn fetch_all(&mut self, q: Query) -> Result<Vec<Row>, StoreError> {
-        Ok(match (self, q) {
-            (Tx::Sqlite(tx), Query::Sqlite(q)) => q
+        Ok(match (&mut self.conn, q) {
+            (Conn::Sqlite(tx), Query::Sqlite(q)) => q
                 .fetch_all(&mut **tx)
                 .await?
                 .into_iter()
                 .map(Row::Sqlite)
                 .collect(),
-            (Tx::Postgres(tx), Query::Postgres(q)) => q
+            (Conn::Postgres(tx), Query::Postgres(q)) => q
                 .fetch_all(&mut **tx)
                 .await?
                 .into_iter()
@@ -308,9 +335,9 @@ impl Tx {
     }
 
     pub(crate) async fn commit(self) -> Result<(), StoreError> {
-        match self {
-            Tx::Sqlite(tx) => tx.commit().await?,
-            Tx::Postgres(tx) => tx.commit().await?,
+        match self.conn {
+            Conn::Sqlite(tx) => tx.commit().await?,
+            Conn::Postgres(tx) => tx.commit().await?,
         }
         Ok(())
     }
