@@ -24,65 +24,151 @@ pub enum GuardResult {
     },
 }
 
-/// Runs every guard that applies to an outbound e-mail.
-pub fn check(guards: &Guards, ctx: &Context, now: DateTime<Utc>) -> Vec<GuardResult> {
-    let mut out = Vec::new();
-    if let Some(contact) = &ctx.contact
-        && let Some(s) = contact.suppression
-    {
-        let why = match s {
-            Suppression::OptOut => "the contact opted out of e-mail",
-            Suppression::DoNotContact => "the contact is marked do-not-contact",
-            Suppression::LegalHold => "the contact's account is under legal hold",
-        };
-        out.push(GuardResult::Deny(format!("suppression: {why}")));
+/// The guards, in the order they are checked and shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GuardKind {
+    Suppression,
+    ContactCap,
+    AccountCap,
+    AutomatedFollowups,
+    QuietHours,
+}
+
+/// What one guard found, whether or not it changes the decision.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GuardOutcome {
+    /// Checked, nothing to say.
+    Passed,
+    /// The policy does not set this guard.
+    Off,
+    /// It cannot apply: quiet hours for a contact whose time zone is unknown.
+    NotChecked,
+    /// The contact must not be contacted.
+    Blocked(Suppression),
+    /// A manager must approve (a cap reached, or a zone that is not a zone).
+    Held,
+    /// Quiet hours in the recipient's zone: not before `until`.
+    Deferred { until: DateTime<Utc>, tz: Tz },
+}
+
+/// One guard's finding.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GuardCheck {
+    pub guard: GuardKind,
+    pub outcome: GuardOutcome,
+}
+
+/// Every guard's finding for an outbound e-mail: the one place their rules live. The gate
+/// keeps the ones that change the decision ([`check`]); the inbox shows them all.
+pub fn report(guards: &Guards, ctx: &Context, now: DateTime<Utc>) -> Vec<GuardCheck> {
+    let at = |guard, outcome| GuardCheck { guard, outcome };
+    let contact = ctx.contact.as_ref();
+    let mut out = vec![at(
+        GuardKind::Suppression,
+        contact
+            .and_then(|c| c.suppression)
+            .map_or(GuardOutcome::Passed, GuardOutcome::Blocked),
+    )];
+    let h = &ctx.history;
+    for (guard, cap, sent) in [
+        (
+            GuardKind::ContactCap,
+            guards.contact_cap,
+            h.emails_to_contact,
+        ),
+        (
+            GuardKind::AccountCap,
+            guards.account_cap,
+            h.emails_to_account,
+        ),
+    ] {
+        out.push(at(
+            guard,
+            match cap {
+                None => GuardOutcome::Off,
+                Some(cap) if sent >= cap.max => GuardOutcome::Held,
+                Some(_) => GuardOutcome::Passed,
+            },
+        ));
     }
-    if let Some(cap) = guards.contact_cap
-        && ctx.history.emails_to_contact >= cap.max
-    {
-        out.push(hold(format!(
-            "frequency cap: {} e-mails to this contact in the last {} h (cap {})",
-            ctx.history.emails_to_contact, cap.window_hours, cap.max
-        )));
-    }
-    if let Some(cap) = guards.account_cap
-        && ctx.history.emails_to_account >= cap.max
-    {
-        out.push(hold(format!(
-            "frequency cap: {} e-mails to this account in the last {} h (cap {})",
-            ctx.history.emails_to_account, cap.window_hours, cap.max
-        )));
-    }
-    if let Some(cap) = guards.automated_followups
-        && ctx.history.automated_followups >= cap.max
-    {
-        out.push(hold(format!(
-                "no unsupervised pressure: {} automated follow-ups on this opportunity in {} days (limit {})",
-                ctx.history.automated_followups, cap.window_days, cap.max
-            )));
-    }
-    if let (Some(quiet), Some(tz)) = (
-        guards.quiet_hours,
-        ctx.contact.as_ref().and_then(|c| c.timezone.as_deref()),
-    ) {
-        match tz.parse::<Tz>() {
-            Ok(tz) => {
-                if let Some(until) = next_allowed(quiet, tz, now) {
-                    out.push(GuardResult::Defer {
-                        until,
-                        reason: format!(
-                            "quiet hours in the recipient's time zone ({tz}): deferred to {}",
-                            until.with_timezone(&tz).format("%a %Y-%m-%d %H:%M %Z")
-                        ),
-                    });
-                }
-            }
-            Err(_) => out.push(hold(format!(
-                "contact.timezone: `{tz}` is not an IANA time zone, quiet hours cannot be checked"
-            ))),
-        }
-    }
+    out.push(at(
+        GuardKind::AutomatedFollowups,
+        match guards.automated_followups {
+            None => GuardOutcome::Off,
+            Some(cap) if h.automated_followups >= cap.max => GuardOutcome::Held,
+            Some(_) => GuardOutcome::Passed,
+        },
+    ));
+    let zone = contact.and_then(|c| c.timezone.as_deref());
+    out.push(at(
+        GuardKind::QuietHours,
+        match (guards.quiet_hours, zone) {
+            (None, _) => GuardOutcome::Off,
+            (Some(_), None) => GuardOutcome::NotChecked,
+            (Some(quiet), Some(zone)) => match zone.parse::<Tz>() {
+                Err(_) => GuardOutcome::Held,
+                Ok(tz) => match next_allowed(quiet, tz, now) {
+                    Some(until) => GuardOutcome::Deferred { until, tz },
+                    None => GuardOutcome::Passed,
+                },
+            },
+        },
+    ));
     out
+}
+
+/// The guards that change the decision for an outbound e-mail, with their reasons.
+pub fn check(guards: &Guards, ctx: &Context, now: DateTime<Utc>) -> Vec<GuardResult> {
+    let h = &ctx.history;
+    report(guards, ctx, now)
+        .into_iter()
+        .filter_map(|c| match (c.guard, c.outcome) {
+            (_, GuardOutcome::Passed | GuardOutcome::Off | GuardOutcome::NotChecked) => None,
+            (_, GuardOutcome::Blocked(s)) => {
+                let why = match s {
+                    Suppression::OptOut => "the contact opted out of e-mail",
+                    Suppression::DoNotContact => "the contact is marked do-not-contact",
+                    Suppression::LegalHold => "the contact's account is under legal hold",
+                };
+                Some(GuardResult::Deny(format!("suppression: {why}")))
+            }
+            (_, GuardOutcome::Deferred { until, tz }) => Some(GuardResult::Defer {
+                until,
+                reason: format!(
+                    "quiet hours in the recipient's time zone ({tz}): deferred to {}",
+                    until.with_timezone(&tz).format("%a %Y-%m-%d %H:%M %Z")
+                ),
+            }),
+            (GuardKind::ContactCap, GuardOutcome::Held) => {
+                let cap = guards.contact_cap?;
+                Some(hold(format!(
+                    "frequency cap: {} e-mails to this contact in the last {} h (cap {})",
+                    h.emails_to_contact, cap.window_hours, cap.max
+                )))
+            }
+            (GuardKind::AccountCap, GuardOutcome::Held) => {
+                let cap = guards.account_cap?;
+                Some(hold(format!(
+                    "frequency cap: {} e-mails to this account in the last {} h (cap {})",
+                    h.emails_to_account, cap.window_hours, cap.max
+                )))
+            }
+            (GuardKind::AutomatedFollowups, GuardOutcome::Held) => {
+                let cap = guards.automated_followups?;
+                Some(hold(format!(
+                    "no unsupervised pressure: {} automated follow-ups on this opportunity in {} days (limit {})",
+                    h.automated_followups, cap.window_days, cap.max
+                )))
+            }
+            // Only a zone that is not a zone holds quiet hours; suppression never holds.
+            (GuardKind::QuietHours | GuardKind::Suppression, GuardOutcome::Held) => {
+                let zone = ctx.contact.as_ref()?.timezone.as_deref()?;
+                Some(hold(format!(
+                    "contact.timezone: `{zone}` is not an IANA time zone, quiet hours cannot be checked"
+                )))
+            }
+        })
+        .collect()
 }
 
 fn hold(reason: String) -> GuardResult {

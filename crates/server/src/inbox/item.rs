@@ -22,7 +22,7 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use countersign_engine::action::ActionKind;
 use countersign_engine::context::Suppression;
-use countersign_engine::guards::next_allowed;
+use countersign_engine::guards::{self, GuardKind, GuardOutcome, next_allowed};
 use countersign_engine::policy::Guards;
 use countersign_engine::{Action, Context, Decision, DecisionRecord, Finding};
 use countersign_store::{ActionStatus, ActionView, AuditQuery, Edit};
@@ -197,9 +197,9 @@ fn guard_row(guard: &'static str, outcome: &'static str, detail: String) -> Guar
     }
 }
 
-/// Each guard's result for an action of `kind` decided at `decided_at` with `ctx`, by the
-/// engine's own rules (see `countersign_engine::guards::check`); `now` answers when a held
-/// action would go out if released now.
+/// Each guard's result for an action of `kind` decided at `decided_at` with `ctx`, as the
+/// engine found it ([`guards::report`], which the gate also uses), in words; `held_now`
+/// answers when a held action would go out if released now.
 pub fn guard_rows(
     kind: &str,
     guards: &Guards,
@@ -210,94 +210,110 @@ pub fn guard_rows(
     if kind != ActionKind::EMAIL_SEND {
         return Vec::new();
     }
-    let mut rows = Vec::new();
-    let contact = ctx.contact.as_ref();
-    rows.push(match contact.and_then(|c| c.suppression) {
-        Some(s) => guard_row(
-            "Suppression",
-            "blocked",
-            match s {
-                Suppression::OptOut => "The recipient opted out of e-mail: it is refused.",
-                Suppression::DoNotContact => {
-                    "The recipient is marked do-not-contact: it is refused."
-                }
-                Suppression::LegalHold => {
-                    "The recipient's account is under legal hold: it is refused."
+    let h = &ctx.history;
+    let zone = ctx.contact.as_ref().and_then(|c| c.timezone.as_deref());
+    guards::report(guards, ctx, decided_at)
+        .into_iter()
+        .map(|c| match c.guard {
+            GuardKind::Suppression => {
+                let name = "Suppression";
+                match c.outcome {
+                    GuardOutcome::Blocked(s) => guard_row(
+                        name,
+                        "blocked",
+                        match s {
+                            Suppression::OptOut => {
+                                "The recipient opted out of e-mail: it is refused."
+                            }
+                            Suppression::DoNotContact => {
+                                "The recipient is marked do-not-contact: it is refused."
+                            }
+                            Suppression::LegalHold => {
+                                "The recipient's account is under legal hold: it is refused."
+                            }
+                        }
+                        .to_owned(),
+                    ),
+                    _ => guard_row(
+                        name,
+                        "passed",
+                        "The recipient is not opted out, marked do-not-contact or under legal hold."
+                            .to_owned(),
+                    ),
                 }
             }
-            .to_owned(),
-        ),
-        None => guard_row(
-            "Suppression",
-            "passed",
-            "The recipient is not opted out, marked do-not-contact or under legal hold.".to_owned(),
-        ),
-    });
-    let h = &ctx.history;
-    for (name, cap, sent, whom) in [
-        (
-            "Contact frequency cap",
-            guards.contact_cap,
-            h.emails_to_contact,
-            "this contact",
-        ),
-        (
-            "Account frequency cap",
-            guards.account_cap,
-            h.emails_to_account,
-            "anyone at this account",
-        ),
-    ] {
-        rows.push(match cap {
-            None => guard_row(name, "off", "The policy sets no cap.".to_owned()),
-            Some(cap) if sent >= cap.max => guard_row(
-                name,
-                "held",
-                format!(
-                    "{sent} e-mails already went to {whom} in the last {} hours; the cap is {}. \
-                     A manager must approve another.",
-                    cap.window_hours, cap.max
-                ),
-            ),
-            Some(cap) => guard_row(
-                name,
-                "passed",
-                format!(
-                    "{sent} of at most {} e-mails to {whom} in the last {} hours.",
-                    cap.max, cap.window_hours
-                ),
-            ),
-        });
-    }
-    let name = "Automated follow-ups";
-    rows.push(match guards.automated_followups {
-        None => guard_row(name, "off", "The policy sets no limit.".to_owned()),
-        Some(cap) if h.automated_followups >= cap.max => guard_row(
-            name,
-            "held",
-            format!(
-                "{} automated follow-ups on this opportunity in the last {} days; the limit is {}. \
-                 A manager must approve another (no unsupervised pressure).",
-                h.automated_followups, cap.window_days, cap.max
-            ),
-        ),
-        Some(cap) => guard_row(
-            name,
-            "passed",
-            format!(
-                "{} of at most {} automated follow-ups on this opportunity in {} days.",
-                h.automated_followups, cap.max, cap.window_days
-            ),
-        ),
-    });
+            GuardKind::ContactCap | GuardKind::AccountCap => {
+                let (name, cap, sent, whom) = if c.guard == GuardKind::ContactCap {
+                    ("Contact frequency cap", guards.contact_cap, h.emails_to_contact, "this contact")
+                } else {
+                    (
+                        "Account frequency cap",
+                        guards.account_cap,
+                        h.emails_to_account,
+                        "anyone at this account",
+                    )
+                };
+                match (c.outcome, cap) {
+                    (GuardOutcome::Held, Some(cap)) => guard_row(
+                        name,
+                        "held",
+                        format!(
+                            "{sent} e-mails already went to {whom} in the last {} hours; the cap \
+                             is {}. A manager must approve another.",
+                            cap.window_hours, cap.max
+                        ),
+                    ),
+                    (_, Some(cap)) => guard_row(
+                        name,
+                        "passed",
+                        format!(
+                            "{sent} of at most {} e-mails to {whom} in the last {} hours.",
+                            cap.max, cap.window_hours
+                        ),
+                    ),
+                    (_, None) => guard_row(name, "off", "The policy sets no cap.".to_owned()),
+                }
+            }
+            GuardKind::AutomatedFollowups => {
+                let name = "Automated follow-ups";
+                match (c.outcome, guards.automated_followups) {
+                    (GuardOutcome::Held, Some(cap)) => guard_row(
+                        name,
+                        "held",
+                        format!(
+                            "{} automated follow-ups on this opportunity in the last {} days; the \
+                             limit is {}. A manager must approve another (no unsupervised pressure).",
+                            h.automated_followups, cap.window_days, cap.max
+                        ),
+                    ),
+                    (_, Some(cap)) => guard_row(
+                        name,
+                        "passed",
+                        format!(
+                            "{} of at most {} automated follow-ups on this opportunity in {} days.",
+                            h.automated_followups, cap.max, cap.window_days
+                        ),
+                    ),
+                    (_, None) => guard_row(name, "off", "The policy sets no limit.".to_owned()),
+                }
+            }
+            GuardKind::QuietHours => quiet_hours_row(c.outcome, guards, zone, decided_at, held_now),
+        })
+        .collect()
+}
+
+/// The quiet-hours row: the window in the recipient's zone, and when a held action would
+/// go out if it were released now.
+fn quiet_hours_row(
+    outcome: GuardOutcome,
+    guards: &Guards,
+    zone: Option<&str>,
+    decided_at: DateTime<Utc>,
+    held_now: Option<DateTime<Utc>>,
+) -> GuardRow {
     let name = "Quiet hours";
     let Some(q) = guards.quiet_hours else {
-        rows.push(guard_row(
-            name,
-            "off",
-            "The policy sets no quiet hours.".to_owned(),
-        ));
-        return rows;
+        return guard_row(name, "off", "The policy sets no quiet hours.".to_owned());
     };
     let window = format!(
         "{}–{}{}",
@@ -305,55 +321,52 @@ pub fn guard_rows(
         q.end.format("%H:%M"),
         if q.weekends { " and weekends" } else { "" }
     );
-    let Some(zone) = contact.and_then(|c| c.timezone.as_deref()) else {
-        rows.push(guard_row(
+    let zone = zone.unwrap_or_default();
+    let local = |t: DateTime<Utc>, tz: Tz| {
+        t.with_timezone(&tz)
+            .format("%a %Y-%m-%d %H:%M %Z")
+            .to_string()
+    };
+    match outcome {
+        GuardOutcome::NotChecked => guard_row(
             name,
             "not checked",
             format!(
                 "The recipient's time zone is unknown, so quiet hours ({window}) cannot apply."
             ),
-        ));
-        return rows;
-    };
-    let Ok(tz) = zone.parse::<Tz>() else {
-        rows.push(guard_row(
-            name,
-            "held",
-            format!("The recipient's time zone `{zone}` is not a real zone: held for a manager."),
-        ));
-        return rows;
-    };
-    let local = |t: DateTime<Utc>| {
-        t.with_timezone(&tz)
-            .format("%a %Y-%m-%d %H:%M %Z")
-            .to_string()
-    };
-    rows.push(match next_allowed(q, tz, decided_at) {
-        Some(until) => guard_row(
+        ),
+        GuardOutcome::Deferred { until, tz } => guard_row(
             name,
             "deferred",
             format!(
                 "Proposed at {} in the recipient's zone ({tz}), inside quiet hours ({window}): \
                  delivery waits until {}.",
-                local(decided_at),
-                local(until)
+                local(decided_at, tz),
+                local(until, tz)
             ),
         ),
-        None => {
-            let mut detail = format!(
-                "Proposed at {} in the recipient's zone ({tz}), outside quiet hours ({window}).",
-                local(decided_at)
-            );
-            if let Some(until) = held_now.and_then(|now| next_allowed(q, tz, now)) {
-                detail.push_str(&format!(
-                    " If approved now, delivery would wait until {}.",
-                    local(until)
-                ));
+        GuardOutcome::Passed => match zone.parse::<Tz>() {
+            Ok(tz) => {
+                let mut detail = format!(
+                    "Proposed at {} in the recipient's zone ({tz}), outside quiet hours ({window}).",
+                    local(decided_at, tz)
+                );
+                if let Some(until) = held_now.and_then(|now| next_allowed(q, tz, now)) {
+                    detail.push_str(&format!(
+                        " If approved now, delivery would wait until {}.",
+                        local(until, tz)
+                    ));
+                }
+                guard_row(name, "passed", detail)
             }
-            guard_row(name, "passed", detail)
-        }
-    });
-    rows
+            Err(_) => guard_row(name, "passed", format!("Outside quiet hours ({window}).")),
+        },
+        _ => guard_row(
+            name,
+            "held",
+            format!("The recipient's time zone `{zone}` is not a real zone: held for a manager."),
+        ),
+    }
 }
 
 /// The decision's reasons split for the page: the kind's base tier, which the engine
