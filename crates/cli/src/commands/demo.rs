@@ -69,6 +69,23 @@ pub fn run(args: DemoArgs) -> anyhow::Result<Outcome> {
     let listen_addr: std::net::SocketAddr = listen
         .parse()
         .map_err(|_| anyhow!("--listen: `{listen}` is not an address like `127.0.0.1:8080`"))?;
+    // The address first: a port in use is found before the last demo is wiped, and the
+    // notifications' links name the real port when `--listen` asks for port 0.
+    let listener = if args.no_serve {
+        None
+    } else {
+        let l = std::net::TcpListener::bind(listen_addr)
+            .with_context(|| format!("failed to listen on {listen_addr}"))?;
+        l.set_nonblocking(true)
+            .with_context(|| format!("failed to listen on {listen_addr}"))?;
+        Some(l)
+    };
+    let address = match &listener {
+        Some(l) => l
+            .local_addr()
+            .context("failed to read the listening address")?,
+        None => listen_addr,
+    };
     let delivered = args.dir.join("delivered");
     let url = prepare(&args.dir, args.database_url.as_deref(), &delivered)?;
 
@@ -82,7 +99,7 @@ pub fn run(args: DemoArgs) -> anyhow::Result<Outcome> {
         let store = Store::open_with(
             &url,
             StoreOptions {
-                notifications: notifications(listen_addr),
+                notifications: notifications(address),
                 ..StoreOptions::default()
             },
         )
@@ -92,14 +109,14 @@ pub fn run(args: DemoArgs) -> anyhow::Result<Outcome> {
         store.close().await;
         let summary = summary?;
         let seconds = started.elapsed().as_secs_f64();
-        if args.no_serve {
+        let Some(listener) = listener else {
             match args.format {
                 Format::Json => println!("{}", serde_json::to_string(&summary)?),
                 Format::Human => print_summary(&summary, None, seconds)?,
             }
             return Ok(Outcome::Success);
-        }
-        serve(&summary, &url, listen_addr, &delivered, seconds).await
+        };
+        serve(&summary, &url, listener, &delivered, seconds).await
     })
 }
 
@@ -186,10 +203,13 @@ fn sqlite_path(url: &str) -> anyhow::Result<Option<PathBuf>> {
 async fn serve(
     summary: &Summary,
     url: &str,
-    listen: std::net::SocketAddr,
+    listener: std::net::TcpListener,
     delivered: &Path,
     seconds: f64,
 ) -> anyhow::Result<Outcome> {
+    let listen = listener
+        .local_addr()
+        .context("failed to read the listening address")?;
     let mut config = Config::default();
     config.server.listen = listen.to_string();
     config.database.url = url.to_owned();
@@ -207,13 +227,9 @@ async fn serve(
     let state = countersign_server::AppState::build(config)
         .await
         .map_err(|e| anyhow!("failed to start the server: {e}"))?;
-    let listener = tokio::net::TcpListener::bind(listen)
-        .await
+    let listener = tokio::net::TcpListener::from_std(listener)
         .with_context(|| format!("failed to listen on {listen}"))?;
-    let local = listener
-        .local_addr()
-        .with_context(|| format!("failed to listen on {listen}"))?;
-    print_summary(summary, Some(local), seconds)?;
+    print_summary(summary, Some(listen), seconds)?;
     countersign_server::run(listener, state, countersign_server::shutdown_signal())
         .await
         .context("the demo server failed")?;
