@@ -25,7 +25,7 @@ use countersign_engine::context::Suppression;
 use countersign_engine::guards::{self, GuardKind, GuardOutcome, next_allowed};
 use countersign_engine::policy::Guards;
 use countersign_engine::{Action, Context, Decision, DecisionRecord, Finding};
-use countersign_store::{ActionStatus, ActionView, AuditQuery, Edit};
+use countersign_store::{ActionStatus, ActionView, AuditQuery, Edit, RevisionView};
 use serde::{Deserialize, Serialize};
 use similar::{Algorithm, ChangeTag, TextDiff};
 
@@ -641,6 +641,60 @@ pub struct Notice {
     pub done: String,
 }
 
+/// Word diffs of the subject and the body from `before` to `after`; `None` where unchanged.
+fn diffs(before: &Action, after: &Action) -> (Option<minijinja::Value>, Option<minijinja::Value>) {
+    let diff = |old: &str, new: &str| {
+        (old != new).then(|| minijinja::Value::from(minijinja::value::Serde(word_diff(old, new))))
+    };
+    (
+        diff(before.subject(), after.subject()),
+        diff(before.body(), after.body()),
+    )
+}
+
+/// Every revision as the page lists it, each compared with the one before.
+fn revision_rows(revisions: &[RevisionView]) -> Vec<minijinja::Value> {
+    revisions
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let a = Action::from_json(&r.action).ok();
+            let before = i
+                .checked_sub(1)
+                .and_then(|p| revisions.get(p))
+                .and_then(|p| Action::from_json(&p.action).ok().map(|a| (p, a)));
+            let (subject_diff, body_diff, added_roles) = match (&before, &a) {
+                (Some((p, pa)), Some(a)) => {
+                    let (subject, body) = diffs(pa, a);
+                    let added: Vec<String> = r
+                        .required_roles
+                        .difference(&p.required_roles)
+                        .cloned()
+                        .collect();
+                    (subject, body, added)
+                }
+                _ => (None, None, Vec::new()),
+            };
+            minijinja::context! {
+                number => r.number,
+                author => r.author.split_once(':').map_or(r.author.as_str(), |(_, n)| n).to_owned(),
+                by_tool => r.author.starts_with("tool:"),
+                at => r.created_at.format("%Y-%m-%d %H:%M UTC").to_string(),
+                decision => decision_words(&r.decision),
+                findings => r.decision.findings.len(),
+                roles => r.required_roles.iter().cloned().collect::<Vec<_>>(),
+                added_roles,
+                subject => a.as_ref().map(|a| a.subject().to_owned()).unwrap_or_default(),
+                body => a.as_ref().map(|a| a.body().to_owned()).unwrap_or_default(),
+                previous => before.as_ref().map(|(p, _)| p.number),
+                unchanged => before.is_some() && subject_diff.is_none() && body_diff.is_none(),
+                subject_diff,
+                body_diff,
+            }
+        })
+        .collect()
+}
+
 /// `GET /inbox/items/{action_id}`.
 pub async fn page(
     State(state): State<AppState>,
@@ -721,50 +775,7 @@ pub async fn page(
             }
         })
         .collect();
-    let revisions: Vec<_> = view
-        .revisions
-        .iter()
-        .enumerate()
-        .map(|(i, r)| {
-            let a = Action::from_json(&r.action).ok();
-            let before = i
-                .checked_sub(1)
-                .and_then(|p| view.revisions.get(p))
-                .and_then(|p| Action::from_json(&p.action).ok().map(|a| (p, a)));
-            let subject = a
-                .as_ref()
-                .map(|a| a.subject().to_owned())
-                .unwrap_or_default();
-            let body = a.as_ref().map(|a| a.body().to_owned()).unwrap_or_default();
-            let (subject_diff, body_diff, added_roles) = match &before {
-                Some((p, pa)) => (
-                    (pa.subject() != subject).then(|| word_diff(pa.subject(), &subject)),
-                    (pa.body() != body).then(|| word_diff(pa.body(), &body)),
-                    r.required_roles
-                        .difference(&p.required_roles)
-                        .cloned()
-                        .collect::<Vec<_>>(),
-                ),
-                None => (None, None, Vec::new()),
-            };
-            minijinja::context! {
-                number => r.number,
-                author => r.author.split_once(':').map_or(r.author.as_str(), |(_, n)| n).to_owned(),
-                by_tool => r.author.starts_with("tool:"),
-                at => r.created_at.format("%Y-%m-%d %H:%M UTC").to_string(),
-                decision => decision_words(&r.decision),
-                findings => r.decision.findings.len(),
-                roles => r.required_roles.iter().cloned().collect::<Vec<_>>(),
-                added_roles,
-                subject,
-                body,
-                previous => before.as_ref().map(|(p, _)| p.number),
-                unchanged => before.is_some() && subject_diff.is_none() && body_diff.is_none(),
-                subject_diff => minijinja::Value::from(minijinja::value::Serde(&subject_diff)),
-                body_diff => minijinja::Value::from(minijinja::value::Serde(&body_diff)),
-            }
-        })
-        .collect();
+    let revisions = revision_rows(&view.revisions);
     // Guards as the latest revision's decision saw them (its stored context and time).
     let ctx = state
         .store
@@ -810,14 +821,9 @@ pub async fn page(
         .collect();
     // The latest edit's changes, shown under the message: what the reviewer must read now.
     let latest_diff = view.revisions.len().checked_sub(2).and_then(|i| {
-        let before = Action::from_json(&view.revisions.get(i)?.action).ok()?;
-        Some(minijinja::context! {
-            previous => view.revisions.get(i).map(|r| r.number),
-            subject => (before.subject() != action.subject())
-                .then(|| minijinja::Value::from(minijinja::value::Serde(word_diff(before.subject(), action.subject())))),
-            body => (before.body() != action.body())
-                .then(|| minijinja::Value::from(minijinja::value::Serde(word_diff(before.body(), action.body())))),
-        })
+        let previous = view.revisions.get(i)?;
+        let (subject, body) = diffs(&Action::from_json(&previous.action).ok()?, &action);
+        Some(minijinja::context! { previous => previous.number, subject, body })
     });
     let about: Vec<_> = findings
         .iter()
