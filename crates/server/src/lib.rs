@@ -175,6 +175,7 @@ pub async fn run(
         Duration::from_millis(state.config.policy.refresh_interval_ms),
         cancel.child_token(),
     ));
+    let lapses = tokio::spawn(notify_lapsed_approvals(state.clone(), cancel.child_token()));
     let worker = worker.map(|w| {
         tokio::spawn(worker::run(
             w,
@@ -202,6 +203,7 @@ pub async fn run(
     };
     cancel.cancel();
     let _ = refresher.await;
+    let _ = lapses.await;
     if let Some(w) = worker {
         let _ = w.await;
     }
@@ -220,6 +222,30 @@ async fn refresh_policy(state: AppState, interval: Duration, cancel: Cancellatio
         }
         if let Err(e) = state.refresh_policy().await {
             tracing::warn!(error = %e, "could not re-read the active policy");
+        }
+    }
+}
+
+/// Every minute, tells reviewers about held actions whose approvals ran out of time: their
+/// roles are back in the queues (an opportunity change is told when it is stored). The
+/// windows overlap and start an hour back, so a restart misses nothing; the store tells
+/// each occasion once, also across instances.
+async fn notify_lapsed_approvals(state: AppState, cancel: CancellationToken) {
+    let n = &state.config.notifications;
+    if !n.email && n.slack_webhook_url.is_none() {
+        return;
+    }
+    const EVERY: Duration = Duration::from_secs(60);
+    let mut since = chrono::Utc::now() - chrono::Duration::hours(1);
+    loop {
+        let now = chrono::Utc::now();
+        match state.store.notify_lapsed_approvals(since, now).await {
+            Ok(_) => since = now - chrono::Duration::minutes(5),
+            Err(e) => tracing::warn!(error = %e, "could not check for lapsed approvals"),
+        }
+        tokio::select! {
+            () = cancel.cancelled() => return,
+            () = tokio::time::sleep(EVERY) => {}
         }
     }
 }

@@ -157,6 +157,7 @@ struct Current {
     revision_id: i64,
     action: Action,
     context: Context,
+    decision: DecisionRecord,
     required: BTreeSet<String>,
 }
 
@@ -166,7 +167,7 @@ async fn current(tx: &mut Tx, action_id: &str) -> Result<Current, StoreError> {
             tx.query(
                 "SELECT a.action_id, a.status, a.kind, a.tool_id, a.tool_name, a.on_behalf_of, \
                         a.opportunity_id, a.latest_revision, r.revision_id, r.action_json, \
-                        r.context_json, r.required_roles \
+                        r.context_json, r.decision_json, r.required_roles \
                  FROM action a JOIN revision r \
                    ON r.action_id = a.action_id AND r.number = a.latest_revision \
                  WHERE a.action_id = $1",
@@ -189,8 +190,50 @@ async fn current(tx: &mut Tx, action_id: &str) -> Result<Current, StoreError> {
         action: Action::from_json(&action_json)
             .map_err(|e| StoreError::Corrupt(format!("revision action: {e}")))?,
         context: row.json("context_json")?,
+        decision: row.json("decision_json")?,
         required: row.json("required_roles")?,
     })
+}
+
+/// A held action whose approvals of its latest revision stopped counting (the approval
+/// time limit ran out, or the opportunity changed): the roles they covered, if still
+/// missing, are back in their queues, and their reviewers are told. Idempotent: the
+/// notification is keyed by how many approvals of the revision have lapsed, so telling
+/// twice about the same lapse writes nothing.
+pub(crate) async fn notify_lapsed(
+    tx: &mut Tx,
+    options: &notify::Notifications,
+    action_id: &str,
+    now: DateTime<Utc>,
+) -> Result<usize, StoreError> {
+    let c = current(tx, action_id).await?;
+    if c.status != ActionStatus::Held {
+        return Ok(0);
+    }
+    let list = approvals(tx, action_id, c.revision, c.opportunity_id.as_deref(), now).await?;
+    let missing: BTreeSet<String> = c.required.difference(&coverage(&list).0).cloned().collect();
+    let lapsed: Vec<&ApprovalView> = list
+        .iter()
+        .map(|a| &a.view)
+        .filter(|a| a.revision == c.revision && !a.counts)
+        .collect();
+    let roles: BTreeSet<String> = lapsed
+        .iter()
+        .flat_map(|a| a.roles.iter())
+        .filter(|r| missing.contains(*r))
+        .cloned()
+        .collect();
+    let occasion = format!("l{}", lapsed.len());
+    let entered = notify::Entered {
+        action_id,
+        revision: c.revision,
+        roles: &roles,
+        action: &c.action,
+        decision: &c.decision,
+        editor: None,
+        occasion: Some(&occasion),
+    };
+    notify::entered_queue(tx, options, entered, now).await
 }
 
 fn ensure_held(c: &Current) -> Result<(), StoreError> {
@@ -597,6 +640,7 @@ impl Store {
                 action: &action,
                 decision: &decision,
                 editor: Some(&reviewer.name),
+                occasion: None,
             };
             notify::entered_queue(&mut tx, &self.options.notifications, entered, now).await?;
         }

@@ -303,6 +303,24 @@ impl Store {
             .bind(merged.version)
             .bind(now);
         tx.execute(q).await?;
+        // Approvals given on the old version stop counting: their roles are back in the
+        // queues of the held actions on this opportunity.
+        if old.is_some_and(|o| o.version != merged.version) && self.options.notifications.any() {
+            let held = tx
+                .fetch_all(
+                    tx.query(
+                        "SELECT action_id FROM action WHERE status = 'held' AND opportunity_id = $1 \
+                         ORDER BY action_id",
+                    )
+                    .bind(merged.opportunity_id.clone()),
+                )
+                .await?;
+            for row in held {
+                let id: String = row.get("action_id")?;
+                crate::approvals::notify_lapsed(&mut tx, &self.options.notifications, &id, now)
+                    .await?;
+            }
+        }
         tx.commit().await?;
         Ok(merged)
     }

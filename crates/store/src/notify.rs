@@ -19,7 +19,7 @@ use countersign_engine::{Action, DecisionRecord};
 use serde_json::{Value, json};
 
 use crate::audit::{self, Event};
-use crate::db::Tx;
+use crate::db::{Lock, Tx};
 use crate::propose::{Proposal, required_roles};
 use crate::{ActionStatus, StoreError};
 
@@ -39,7 +39,7 @@ pub struct Notifications {
 }
 
 impl Notifications {
-    fn any(&self) -> bool {
+    pub(crate) fn any(&self) -> bool {
         self.email || self.slack
     }
 }
@@ -54,6 +54,9 @@ pub(crate) struct Entered<'a> {
     pub decision: &'a DecisionRecord,
     /// The reviewer whose edit put it back in the queues: they are looking at it already.
     pub editor: Option<&'a str>,
+    /// What brought it back when its revision did not change (`l2`: the second lapsed
+    /// approval); part of the Message-ID, so each occasion is told once.
+    pub occasion: Option<&'a str>,
 }
 
 /// Queues the notifications for `entered` in the caller's transaction (which holds the
@@ -76,23 +79,17 @@ pub(crate) async fn entered_queue(
                 "to": [address], "cc": [], "subject": text.subject, "body": text.body,
                 "from": options.email_from,
             });
-            insert(
-                tx,
-                &entered,
-                "email",
-                &payload,
-                &reviewer_id.to_string(),
-                now,
-            )
-            .await?;
-            emailed.push(name);
+            let audience = reviewer_id.to_string();
+            if insert(tx, &entered, "email", &payload, &audience, now).await? {
+                emailed.push(name);
+            }
         }
     }
-    if options.slack {
+    let slack = options.slack && {
         let payload = json!({ "text": text.slack });
-        insert(tx, &entered, "slack", &payload, "slack", now).await?;
-    }
-    let rows = emailed.len() + usize::from(options.slack);
+        insert(tx, &entered, "slack", &payload, "slack", now).await?
+    };
+    let rows = emailed.len() + usize::from(slack);
     if rows > 0 {
         audit::append(
             tx,
@@ -104,7 +101,8 @@ pub(crate) async fn entered_queue(
                     "revision": entered.revision,
                     "roles": entered.roles,
                     "emailed": emailed,
-                    "slack": options.slack,
+                    "slack": slack,
+                    "occasion": entered.occasion,
                 }),
             },
             now,
@@ -139,8 +137,53 @@ pub(crate) async fn after_proposal(
         action: &action,
         decision: &proposal.decision,
         editor: None,
+        occasion: None,
     };
     entered_queue(tx, options, entered, now).await
+}
+
+impl crate::Store {
+    /// Tells reviewers about held actions whose approvals ran out of time between `since`
+    /// and `now`: their roles are back in the queues. `serve` calls it every minute with
+    /// overlapping windows; an occasion already told is not told again. Returns how many
+    /// notifications were written.
+    pub async fn notify_lapsed_approvals(
+        &self,
+        since: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<usize, StoreError> {
+        let options = &self.options.notifications;
+        if !options.any() {
+            return Ok(0);
+        }
+        let (since, now) = (crate::micros(since), crate::micros(now));
+        let find = |tx: &Tx| {
+            tx.query(
+                "SELECT DISTINCT ap.action_id FROM approval ap \
+                 JOIN action a ON a.action_id = ap.action_id \
+                 WHERE a.status = 'held' AND ap.expires_at > $1 AND ap.expires_at <= $2 \
+                 ORDER BY ap.action_id",
+            )
+            .bind(since)
+            .bind(now)
+        };
+        // Most minutes nothing lapsed: look before taking the write lock.
+        let mut read = self.pool.read().await?;
+        let q = find(&read);
+        if read.fetch_all(q).await?.is_empty() {
+            return Ok(0);
+        }
+        drop(read);
+        let mut tx = self.pool.write(Lock::AuditChain).await?;
+        let q = find(&tx);
+        let mut written = 0;
+        for row in tx.fetch_all(q).await? {
+            let id: String = row.get("action_id")?;
+            written += crate::approvals::notify_lapsed(&mut tx, options, &id, now).await?;
+        }
+        tx.commit().await?;
+        Ok(written)
+    }
 }
 
 /// Active reviewers with an address who hold one of the roles, except the rep the action
@@ -178,15 +221,21 @@ async fn insert(
     payload: &Value,
     audience: &str,
     now: DateTime<Utc>,
-) -> Result<(), StoreError> {
-    // One per action, revision and audience: a redelivery carries the same Message-ID.
-    let key = format!("ntf.{}.r{}.{audience}", entered.action_id, entered.revision);
+) -> Result<bool, StoreError> {
+    // One per action, revision, occasion and audience: a redelivery carries the same
+    // Message-ID, and telling about the same occasion twice writes nothing.
+    let occasion = entered.occasion.map_or(String::new(), |o| format!(".{o}"));
+    let key = format!(
+        "ntf.{}.r{}{occasion}.{audience}",
+        entered.action_id, entered.revision
+    );
     let q = tx
         .query(
             "INSERT INTO outbox \
              (action_id, purpose, kind, payload, message_id, idempotency_key, status, attempts, \
               next_attempt_at, created_at, updated_at) \
-             VALUES ($1, 'notify', $2, $3, $4, $5, 'pending', 0, $6, $6, $6)",
+             VALUES ($1, 'notify', $2, $3, $4, $5, 'pending', 0, $6, $6, $6) \
+             ON CONFLICT (message_id) DO NOTHING",
         )
         .bind(entered.action_id.to_owned())
         .bind(kind.to_owned())
@@ -194,8 +243,7 @@ async fn insert(
         .bind(format!("<{key}@countersign.invalid>"))
         .bind(key)
         .bind(now);
-    tx.execute(q).await?;
-    Ok(())
+    Ok(tx.execute(q).await? == 1)
 }
 
 /// The words of a notification.
@@ -245,6 +293,12 @@ impl Text {
             all => all,
         };
         let reasons: String = why.iter().map(|r| format!("  - {r}\n")).collect();
+        let back = if entered.occasion.is_some() {
+            " An approval it had no longer counts (its time limit ran out, or the opportunity \
+             changed since), so it is back in your queue."
+        } else {
+            ""
+        };
         let revision = if entered.revision > 1 {
             format!(" (revision {})", entered.revision)
         } else {
@@ -257,7 +311,7 @@ impl Text {
             ),
             body: format!(
                 "{tool} proposed {what}{rep}{revision}. It is held until these roles \
-                 countersign: {roles}.\n\nWhy it is held:\n{reasons}\nReview it: {link}\n\n\
+                 countersign: {roles}.{back}\n\nWhy it is held:\n{reasons}\nReview it: {link}\n\n\
                  You get this because you hold one of these roles in Countersign.\n"
             ),
             slack: format!(

@@ -339,3 +339,144 @@ async fn a_session_left_idle_for_30_minutes_ends(t: &TestDb) {
     assert!(!live(107).await, "an idle session stays ended");
 }
 store_test!(a_session_left_idle_for_30_minutes_ends);
+
+/// Notification rows for `action_id` whose Message-ID carries `marker`.
+async fn told(t: &TestDb, action_id: &str, marker: &str) -> i64 {
+    t.count(&format!(
+        "SELECT count(*) FROM outbox WHERE purpose = 'notify' AND action_id = '{action_id}' \
+         AND message_id LIKE '%{marker}%'"
+    ))
+    .await
+}
+
+async fn an_approval_that_runs_out_puts_its_role_back_in_the_queue_once(t: &TestDb) {
+    let store = Store::open_with(
+        &t.url,
+        StoreOptions {
+            approval_ttl: Duration::hours(1),
+            notifications: Notifications {
+                email: true,
+                ..Notifications::default()
+            },
+            ..StoreOptions::default()
+        },
+    )
+    .await
+    .unwrap();
+    reviewer_with_email(
+        t,
+        "dora.dealdesk",
+        &["deal_desk"],
+        Some("dora@seller.example"),
+    )
+    .await;
+    reviewer_with_email(t, "sid.security", &["security"], Some("sid@seller.example")).await;
+    let key = t.tool("outreach-agent").await;
+    let p = store
+        .propose(
+            email("dana@acme.example", DISCOUNT_AND_SECURITY),
+            &key,
+            &t.policy,
+            now(),
+        )
+        .await
+        .unwrap();
+    store
+        .approve(&p.action_id, "dora.dealdesk", &t.policy, now())
+        .await
+        .unwrap();
+    // Within the hour nothing lapsed.
+    let written = store
+        .notify_lapsed_approvals(now(), now() + Duration::minutes(30))
+        .await
+        .unwrap();
+    assert_eq!(written, 0);
+    // After it, deal desk is needed again and dora is told; security never approved, so
+    // sid hears nothing new.
+    let window = (now(), now() + Duration::minutes(61));
+    assert_eq!(
+        store
+            .notify_lapsed_approvals(window.0, window.1)
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(told(t, &p.action_id, ".l1.").await, 1);
+    let row = t
+        .count(&format!(
+            "SELECT count(*) FROM outbox WHERE message_id = '<ntf.{}.r1.l1.{}@countersign.invalid>'",
+            p.action_id,
+            dora_id(t).await
+        ))
+        .await;
+    assert_eq!(row, 1);
+    // The same window again (overlapping sweeps, a second instance): told once.
+    assert_eq!(
+        store
+            .notify_lapsed_approvals(window.0, window.1)
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(told(t, &p.action_id, ".l1.").await, 1);
+    let audit = store.audit_for_action(&p.action_id).await.unwrap();
+    let lapse = audit
+        .iter()
+        .find(|r| r.event == "notification" && r.data["occasion"] == "l1")
+        .unwrap();
+    assert_eq!(lapse.data["roles"], json!(["deal_desk"]));
+    store.verify_audit().await.unwrap();
+}
+store_test!(an_approval_that_runs_out_puts_its_role_back_in_the_queue_once);
+
+async fn a_deal_change_puts_the_roles_it_voided_back_in_the_queue(t: &TestDb) {
+    let store = notifying(t).await;
+    let deal = |stage: &str| countersign_store::OpportunityUpsert {
+        opportunity_id: "opp-acme".into(),
+        stage: Some(stage.into()),
+        amount: Some(48_000.0),
+        ..Default::default()
+    };
+    store
+        .upsert_opportunity(&deal("Proposal"), now())
+        .await
+        .unwrap();
+    reviewer_with_email(
+        t,
+        "dora.dealdesk",
+        &["deal_desk"],
+        Some("dora@seller.example"),
+    )
+    .await;
+    let key = t.tool("outreach-agent").await;
+    let p = store
+        .propose(
+            action(json!({
+                "kind": "email.send",
+                "on_behalf_of": "sam.rep",
+                "target": {"opportunity_id": "opp-acme"},
+                "payload": {"to": ["dana@acme.example"], "subject": "Pricing", "body": DISCOUNT_AND_SECURITY},
+            })),
+            &key,
+            &t.policy,
+            now(),
+        )
+        .await
+        .unwrap();
+    store
+        .approve(&p.action_id, "dora.dealdesk", &t.policy, now())
+        .await
+        .unwrap();
+    assert_eq!(told(t, &p.action_id, ".l1.").await, 0);
+    // The stage moves: dora's approval was given on the old deal.
+    store
+        .upsert_opportunity(&deal("Negotiation"), now() + Duration::minutes(5))
+        .await
+        .unwrap();
+    assert_eq!(
+        told(t, &p.action_id, ".l1.").await,
+        2,
+        "dora by e-mail and the Slack channel"
+    );
+}
+store_test!(a_deal_change_puts_the_roles_it_voided_back_in_the_queue);
