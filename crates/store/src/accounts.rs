@@ -18,7 +18,7 @@ use crate::audit::{self, Event};
 use crate::canonical::{random_base62, sha256_hex};
 use crate::db::{Lock, Row, Tx};
 use crate::error::StoreError;
-use crate::registry::Tool;
+use crate::registry::{self, Tool};
 use crate::{Store, micros};
 
 /// A reviewer or admin who may log in to the server.
@@ -86,35 +86,7 @@ fn check_roles(roles: &[String], admin: bool, policy: &Policy) -> Result<(), Sto
             "name at least one role (only an admin may have none)",
         ));
     }
-    for (i, r) in roles.iter().enumerate() {
-        if !policy.config.roles.contains(r) {
-            let known: Vec<&str> = policy.config.roles.iter().map(String::as_str).collect();
-            return Err(StoreError::invalid(
-                format!("roles[{i}]"),
-                format!(
-                    "`{r}` is not a role of the policy (expected one of {})",
-                    known.join(", ")
-                ),
-            ));
-        }
-    }
-    Ok(())
-}
-
-fn check_account_name(name: &str) -> Result<(), StoreError> {
-    let ok = !name.is_empty()
-        && name.len() <= 100
-        && name
-            .chars()
-            .all(|c| c.is_alphanumeric() || matches!(c, '.' | '_' | '-' | '@'));
-    if ok {
-        Ok(())
-    } else {
-        Err(StoreError::invalid(
-            "name",
-            format!("`{name}` must be 1 to 100 letters, digits, `.`, `_`, `-` or `@`"),
-        ))
-    }
+    registry::check_policy_roles(roles, policy)
 }
 
 fn check_hash(password_hash: &str) -> Result<(), StoreError> {
@@ -158,7 +130,7 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<Account, StoreError> {
         let now = micros(now);
-        check_account_name(name)?;
+        registry::check_name("name", name)?;
         check_roles(roles, admin, policy)?;
         check_hash(password_hash)?;
         let roles: BTreeSet<String> = roles.iter().cloned().collect();

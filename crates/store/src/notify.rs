@@ -20,8 +20,7 @@ use serde_json::{Value, json};
 
 use crate::audit::{self, Event};
 use crate::db::{Lock, Tx};
-use crate::propose::{Proposal, required_roles};
-use crate::{ActionStatus, StoreError};
+use crate::StoreError;
 
 /// Who is told when an action enters a role's queue, and how.
 #[derive(Debug, Clone, Default)]
@@ -110,36 +109,6 @@ pub(crate) async fn entered_queue(
         .await?;
     }
     Ok(rows)
-}
-
-/// After a proposal: a new hold enters the queues of every role it requires.
-pub(crate) async fn after_proposal(
-    tx: &mut Tx,
-    options: &Notifications,
-    proposal: &Proposal,
-    now: DateTime<Utc>,
-) -> Result<usize, StoreError> {
-    if !options.any() || proposal.replayed || proposal.status != ActionStatus::Held {
-        return Ok(0);
-    }
-    let row = tx
-        .fetch_one(
-            tx.query("SELECT action_json FROM revision WHERE action_id = $1 AND number = 1")
-                .bind(proposal.action_id.clone()),
-        )
-        .await?;
-    let action = Action::from_json(&row.json("action_json")?)
-        .map_err(|e| StoreError::Corrupt(format!("revision action: {e}")))?;
-    let entered = Entered {
-        action_id: &proposal.action_id,
-        revision: 1,
-        roles: &required_roles(&proposal.decision),
-        action: &action,
-        decision: &proposal.decision,
-        editor: None,
-        occasion: None,
-    };
-    entered_queue(tx, options, entered, now).await
 }
 
 impl crate::Store {

@@ -81,9 +81,21 @@ impl Store {
         F: Future<Output = DecisionRecord>,
     {
         let mut tx = self.pool.write(Lock::AuditChain).await?;
-        let proposal =
-            propose_with_in(&mut tx, action, scope, request_hash, policy, now, decider).await?;
-        notify::after_proposal(&mut tx, &self.options.notifications, &proposal, now).await?;
+        let request = Request {
+            scope,
+            hash: request_hash,
+        };
+        let notifications = &self.options.notifications;
+        let proposal = propose_with_in(
+            &mut tx,
+            action,
+            request,
+            policy,
+            notifications,
+            now,
+            decider,
+        )
+        .await?;
         tx.commit().await?;
         Ok(proposal)
     }
@@ -112,18 +124,20 @@ impl Store {
                 validate(action)?;
                 let scope = sha256_hex(key);
                 let request_hash = sha256_hex(canonical_json(&json_value(action)?));
+                let request = Request {
+                    scope: &scope,
+                    hash: &request_hash,
+                };
                 let proposal = propose_with_in(
                     &mut tx,
                     action.clone(),
-                    &scope,
-                    &request_hash,
+                    request,
                     policy,
+                    &self.options.notifications,
                     now,
                     &decider,
                 )
                 .await?;
-                notify::after_proposal(&mut tx, &self.options.notifications, &proposal, now)
-                    .await?;
                 out.push(proposal);
             }
             tx.commit().await?;
@@ -156,14 +170,21 @@ fn validate(action: &Action) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// Who asks and what: the hash of the tool's API key (idempotency keys are per key) and
+/// the hash of the canonical request.
+struct Request<'a> {
+    scope: &'a str,
+    hash: &'a str,
+}
+
 /// Everything a proposal writes, inside the caller's transaction (which holds the audit
-/// chain lock).
+/// chain lock), including the notifications of a hold.
 async fn propose_with_in<D, F>(
     tx: &mut Tx,
     mut action: Action,
-    scope: &str,
-    request_hash: &str,
+    request: Request<'_>,
     policy: &Policy,
+    notifications: &notify::Notifications,
     now: DateTime<Utc>,
     decider: D,
 ) -> Result<Proposal, StoreError>
@@ -171,6 +192,10 @@ where
     D: FnOnce(Action, Context) -> F,
     F: Future<Output = DecisionRecord>,
 {
+    let Request {
+        scope,
+        hash: request_hash,
+    } = request;
     if let Some(key) = &action.idempotency_key
         && let Some(answer) = stored_answer(tx, scope, key.as_str(), request_hash).await?
     {
@@ -309,6 +334,18 @@ where
     }
     if released {
         outbox::release(tx, &action_id, &action, decision.not_before, &actor, now).await?;
+    }
+    if status == ActionStatus::Held {
+        let entered = notify::Entered {
+            action_id: &action_id,
+            revision: 1,
+            roles: &roles,
+            action: &action,
+            decision: &decision,
+            editor: None,
+            occasion: None,
+        };
+        notify::entered_queue(tx, notifications, entered, now).await?;
     }
     Ok(Proposal {
         action_id,

@@ -82,6 +82,23 @@ fn reviewer_from(row: &Row) -> Result<Reviewer, StoreError> {
     })
 }
 
+/// Every role must be one the policy declares; the first that is not is named.
+pub(crate) fn check_policy_roles(roles: &[String], policy: &Policy) -> Result<(), StoreError> {
+    for (i, r) in roles.iter().enumerate() {
+        if !policy.config.roles.contains(r) {
+            let known: Vec<&str> = policy.config.roles.iter().map(String::as_str).collect();
+            return Err(StoreError::invalid(
+                format!("roles[{i}]"),
+                format!(
+                    "`{r}` is not a role of the policy (expected one of {})",
+                    known.join(", ")
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// A notification address: one `@` with something on both sides, no spaces or angle
 /// brackets (the relay judges the rest). Public so callers can check before they store.
 pub fn check_email(email: &str) -> Result<(), StoreError> {
@@ -102,7 +119,7 @@ pub fn check_email(email: &str) -> Result<(), StoreError> {
 }
 
 /// Names of tools and reviewers: 1–100 letters, digits, `.`, `_`, `-` or `@`.
-fn check_name(field: &str, name: &str) -> Result<(), StoreError> {
+pub(crate) fn check_name(field: &str, name: &str) -> Result<(), StoreError> {
     let ok = !name.is_empty()
         && name.len() <= 100
         && name
@@ -317,18 +334,7 @@ impl Store {
         if roles.is_empty() {
             return Err(StoreError::invalid("roles", "name at least one role"));
         }
-        for (i, r) in roles.iter().enumerate() {
-            if !policy.config.roles.contains(r) {
-                let known: Vec<&str> = policy.config.roles.iter().map(String::as_str).collect();
-                return Err(StoreError::invalid(
-                    format!("roles[{i}]"),
-                    format!(
-                        "`{r}` is not a role of the policy (expected one of {})",
-                        known.join(", ")
-                    ),
-                ));
-            }
-        }
+        check_policy_roles(roles, policy)?;
         let roles: BTreeSet<String> = roles.iter().cloned().collect();
         let mut tx = self.pool.write(Lock::AuditChain).await?;
         let row = tx
