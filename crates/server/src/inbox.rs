@@ -26,9 +26,9 @@ pub mod queue;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use axum::Router;
-use axum::body::Body;
+
 use axum::extract::{FromRequestParts, Request};
-use axum::http::header::{CACHE_CONTROL, CONTENT_LENGTH, CONTENT_TYPE, COOKIE, LOCATION};
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, COOKIE, LOCATION};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
@@ -203,14 +203,10 @@ impl PageError {
     /// message as a sentence, a way back (to the item a refused form was on, else the
     /// queue), and the navigation when `session` says who is logged in.
     fn page(&self, method: &Method, path: &str, session: Option<&Session>) -> Response {
-        let page = render("error.html", self.context(method, path, session));
-        let mut response = match page {
+        match render("error.html", self.context(method, path, session)) {
             Ok(html) => (self.status, html).into_response(),
             Err(_) => (self.status, "error").into_response(),
-        };
-        // Kept for `error_pages`, which renders the page again with the navigation.
-        response.extensions_mut().insert(self.clone());
-        response
+        }
     }
 
     /// What `error.html` shows for this error (see [`PageError::page`]).
@@ -285,8 +281,10 @@ impl From<countersign_store::StoreError> for PageError {
 
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {
-        // Without the request at hand: a plain page, made whole again by `error_pages`.
-        self.page(&Method::GET, "/inbox", None)
+        // Rendered once, by `error_pages`, which knows the request and who is logged in.
+        let mut response = self.status.into_response();
+        response.extensions_mut().insert(self);
+        response
     }
 }
 
@@ -315,7 +313,7 @@ impl SessionSlot {
     }
 }
 
-/// Renders error pages again with what the handler could not know: the request's path
+/// Renders error pages with what the handler could not know: the request's path
 /// (for the way back) and the logged-in reviewer (for the navigation and log-out).
 async fn error_pages(mut request: Request, next: Next) -> Response {
     let slot = SessionSlot::default();
@@ -326,12 +324,7 @@ async fn error_pages(mut request: Request, next: Next) -> Response {
     let Some(error) = response.extensions().get::<PageError>().cloned() else {
         return response;
     };
-    let again = error.page(&method, &path, slot.get().as_ref());
-    let (mut parts, _) = response.into_parts();
-    let (_, body) = again.into_parts();
-    parts.headers.remove(CONTENT_LENGTH);
-    parts.extensions.remove::<PageError>();
-    Response::from_parts(parts, Body::new(body))
+    error.page(&method, &path, slot.get().as_ref())
 }
 
 /// A logged-in reviewer or admin, from the session cookie. Without a live session the
@@ -556,7 +549,8 @@ mod tests {
             "no session, no log-out: {html}"
         );
         assert!(
-            e.page(&Method::GET, "/inbox", None)
+            e.clone()
+                .into_response()
                 .extensions()
                 .get::<PageError>()
                 .is_some()

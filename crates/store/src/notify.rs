@@ -18,9 +18,9 @@ use countersign_engine::action::Payload;
 use countersign_engine::{Action, DecisionRecord};
 use serde_json::{Value, json};
 
+use crate::StoreError;
 use crate::audit::{self, Event};
 use crate::db::{Lock, Tx};
-use crate::StoreError;
 
 /// Who is told when an action enters a role's queue, and how.
 #[derive(Debug, Clone, Default)]
