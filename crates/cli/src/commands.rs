@@ -24,3 +24,4 @@ pub mod serve;
 pub mod show;
 pub mod suppress;
 pub mod tools;
+pub mod train;

@@ -11,6 +11,7 @@ mod database;
 mod input;
 mod policy_files;
 mod timeout;
+mod training;
 
 use std::process::ExitCode;
 
@@ -30,8 +31,10 @@ enum Command {
     Demo(commands::demo::DemoArgs),
     /// Decide actions from JSON Lines (a file or stdin).
     Check(commands::check::CheckArgs),
-    /// Measure the detectors on labelled messages.
+    /// Measure the detectors on labelled messages (`--folds K` cross-validates the model).
     Eval(commands::eval::EvalArgs),
+    /// Train the model that ships with the engine from labelled messages.
+    Train(commands::train::TrainArgs),
     /// Measure decision speed over a JSON Lines corpus.
     Bench(commands::bench::BenchArgs),
     /// Show, validate and test policies.
@@ -91,6 +94,7 @@ fn main() -> ExitCode {
         Command::Demo(args) => commands::demo::run(args),
         Command::Check(args) => commands::check::run(args),
         Command::Eval(args) => commands::eval::run(args),
+        Command::Train(args) => commands::train::run(args),
         Command::Bench(args) => commands::bench::run(args),
         Command::Policy(cmd) => commands::policy::run(cmd),
         Command::Propose(args) => commands::propose::run(args),

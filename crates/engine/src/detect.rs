@@ -8,6 +8,7 @@
 pub mod executive;
 pub mod injection;
 pub mod lexicon;
+pub mod model;
 pub mod sensitive;
 pub mod text;
 

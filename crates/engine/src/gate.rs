@@ -7,13 +7,14 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock};
 
 use chrono::{DateTime, Utc};
 
 use crate::action::{Action, Payload};
 use crate::context::Context;
 use crate::decision::{Decision, DecisionRecord};
+use crate::detect::model::{Features, Input, Model, ModelError, TrainConfig};
 use crate::detect::{self, Detector, DetectorError, Document, Signals};
 use crate::finding::{Category, Finding};
 use crate::guards::{self, GuardResult};
@@ -31,11 +32,20 @@ pub enum GateError {
     },
     #[error(transparent)]
     Detector(#[from] DetectorError),
+    #[error(transparent)]
+    Model(#[from] ModelError),
 }
 
-/// The detectors, built once (lexicon automata are compiled at construction).
+mod judgement;
+
+pub use judgement::Judgement;
+
+/// The detectors and the model, built once (lexicon automata are compiled at construction).
 pub struct Gate {
     detectors: Vec<Box<dyn Detector>>,
+    /// The trained model, or why it could not be read: then every decision holds.
+    model: Result<Arc<Model>, ModelError>,
+    judgement: Judgement,
 }
 
 impl Default for Gate {
@@ -51,7 +61,70 @@ impl Gate {
 
     /// A gate with a chosen set of detectors (tests use this to inject failures).
     pub fn with_detectors(detectors: Vec<Box<dyn Detector>>) -> Self {
-        Self { detectors }
+        Self {
+            detectors,
+            model: Model::shipped().map(Arc::new),
+            judgement: Judgement::Both,
+        }
+    }
+
+    /// The same detectors with another model (`eval --folds` trains one per fold).
+    pub fn with_model(self, model: Model) -> Self {
+        Self {
+            model: Ok(Arc::new(model)),
+            ..self
+        }
+    }
+
+    /// The same gate judging with the rules, the model or both (`eval --detectors`).
+    pub fn with_judgement(self, judgement: Judgement) -> Self {
+        Self { judgement, ..self }
+    }
+
+    /// The rules' findings judged by the model: what the decision rests on.
+    pub fn judged_findings(
+        &self,
+        action: &Action,
+        ctx: &Context,
+        policy: &Policy,
+    ) -> Result<Vec<Finding>, GateError> {
+        let findings = self.findings(action, ctx, policy)?;
+        if self.judgement == Judgement::Rules {
+            return Ok(findings
+                .into_iter()
+                .filter(|f| !judgement::is_cue(f))
+                .collect());
+        }
+        let model = self.model.as_ref().map_err(|e| GateError::Model(e.clone()))?;
+        let threshold = policy.config.model.sensitivity.threshold();
+        let mut judged = with_input(action, ctx, &findings, self.judgement, |input| {
+            let kept = match self.judgement {
+                // The model alone: no rule speaks for a protected category.
+                Judgement::Model => findings
+                    .iter()
+                    .filter(|f| !detect::model::LABELS.contains(&f.category))
+                    .cloned()
+                    .collect(),
+                _ => findings.clone(),
+            };
+            judgement::apply(model, input, kept, threshold)
+        });
+        judged.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+        Ok(judged)
+    }
+
+    /// The model's features for an action, as `cfg` hashes them: what training reads.
+    pub fn features(
+        &self,
+        action: &Action,
+        ctx: &Context,
+        policy: &Policy,
+        cfg: &TrainConfig,
+    ) -> Result<Features, GateError> {
+        let findings = self.findings(action, ctx, policy)?;
+        Ok(with_input(action, ctx, &findings, self.judgement, |input| {
+            cfg.features(input)
+        }))
     }
 
     /// Decides, failing closed: never panics, never allows on error.
@@ -144,7 +217,7 @@ impl Gate {
         policy: &Policy,
         now: DateTime<Utc>,
     ) -> Result<DecisionRecord, GateError> {
-        let findings = self.findings(action, ctx, policy)?;
+        let findings = self.judged_findings(action, ctx, policy)?;
         let cfg = &policy.config;
         let mut roles = BTreeSet::new();
         let mut reasons = Vec::new();
@@ -331,6 +404,35 @@ impl Gate {
             },
         })
     }
+}
+
+/// Builds the model's view of an action and hands it to `f`. Under `Judgement::Model` the
+/// rules' findings are not shown to the model.
+fn with_input<R>(
+    action: &Action,
+    ctx: &Context,
+    findings: &[Finding],
+    judgement: Judgement,
+    f: impl FnOnce(&Input<'_>) -> R,
+) -> R {
+    let inbound = match &action.payload {
+        Payload::Email(e) => e.in_reply_to.as_ref().map(|m| m.text.as_str()),
+        _ => None,
+    };
+    let body = Document::new("body", action.body(), inbound);
+    let subject = (!action.subject().is_empty())
+        .then(|| Document::new("subject", action.subject(), None));
+    let shown: &[Finding] = if judgement == Judgement::Model {
+        &[]
+    } else {
+        findings
+    };
+    f(&Input {
+        body: &body,
+        subject: subject.as_ref(),
+        recipient_title: ctx.contact.as_ref().and_then(|c| c.title.as_deref()),
+        findings: shown,
+    })
 }
 
 /// The texts detectors read, by field: body, subject, and the text values of CRM changes.

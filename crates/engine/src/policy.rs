@@ -14,7 +14,9 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 pub use authz::{Authorization, Authz, Principal, ProposalFacts, Verb};
-pub use config::{CategoryRule, DataClass, Guards, Limits, PolicyConfig, Rule, Violation};
+pub use config::{
+    CategoryRule, DataClass, Guards, Limits, ModelSettings, PolicyConfig, Rule, Sensitivity, Violation,
+};
 
 /// The shipped default policy sources, as `(file name, text)`.
 pub const DEFAULT_SOURCES: PolicySources<'static> = PolicySources {

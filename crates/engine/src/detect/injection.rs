@@ -123,6 +123,10 @@ const GATE_DIRECTIVE: &[&str] = &[
     "geen goedkeuring nodig",
 ];
 
+/// Confidence of an instruction inside quoted inbound text: under the default policy's
+/// `min_confidence` of 0.5, so it is shown to reviewers and recorded but changes no tier.
+const QUOTED_CONFIDENCE: f32 = 0.4;
+
 /// The injection detector.
 pub struct InjectionDetector {
     automaton: AhoCorasick,
@@ -193,7 +197,12 @@ impl Detector for InjectionDetector {
                 end,
                 field: doc.field.to_owned(),
                 evidence: doc.text[start..end].to_owned(),
-                confidence: 0.9,
+                // In the buyer's quoted mail an instruction is reported but does not hold
+                // the reply by itself (below the policy's `min_confidence`): the reply is
+                // judged by what the seller's own words do, so an AI that obeyed it is
+                // caught by the words it wrote, and a plain reply is not held for the
+                // buyer's text.
+                confidence: if quoted { QUOTED_CONFIDENCE } else { 0.9 },
                 rule: format!(
                     "injection.{subtopic}.{}",
                     if quoted { "quoted" } else { "own" }

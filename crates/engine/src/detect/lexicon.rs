@@ -400,16 +400,32 @@ impl Detector for LexiconDetector {
 
         let mut own_fired: Vec<Category> = Vec::new();
         for (s, ev) in doc.sentences.iter().zip(&per_sentence) {
-            if s.segment != super::Segment::Own || ev.is_neutral(handoff_in_message) {
-                continue;
-            }
+            // What falls short of a finding is still a cue for the model (`gate/judgement.rs`
+            // reads and then drops every `cue-*`): a weak term, a hand-off, a quoted ask.
+            let cue = if s.segment == super::Segment::Quoted {
+                Some("cue-quoted")
+            } else if ev.is_neutral(handoff_in_message) {
+                Some("cue-handoff")
+            } else {
+                None
+            };
             for cat in CATEGORIES {
-                if let Some((score, report)) = ev.score(cat)
-                    && score >= THRESHOLD
-                {
-                    own_fired.push(cat);
-                    for t in report {
-                        out.push(finding(doc, cat, t.subtopic, t.hit, score, "term"));
+                let Some((score, report)) = ev.score(cat) else {
+                    continue;
+                };
+                let top = report[0];
+                match cue {
+                    Some(kind) => {
+                        out.push(cue_finding(doc, cat, top.subtopic, top.hit, score, kind));
+                    }
+                    None if score >= THRESHOLD => {
+                        own_fired.push(cat);
+                        for t in report {
+                            out.push(finding(doc, cat, t.subtopic, t.hit, score, "term"));
+                        }
+                    }
+                    None => {
+                        out.push(cue_finding(doc, cat, top.subtopic, top.hit, score, "cue-weak"));
                     }
                 }
             }
@@ -498,6 +514,21 @@ impl Detector for LexiconDetector {
     }
 }
 
+/// A cue below the threshold: its confidence is its score, scaled under any finding's.
+fn cue_finding(
+    doc: &Document<'_>,
+    cat: Category,
+    sub: &str,
+    hit: Hit,
+    score: f32,
+    kind: &str,
+) -> Finding {
+    Finding {
+        confidence: (score * 0.4).clamp(0.0, 0.49),
+        ..finding(doc, cat, sub, hit, score, kind)
+    }
+}
+
 fn finding(
     doc: &Document<'_>,
     cat: Category,
@@ -531,6 +562,8 @@ mod tests {
                 &mut out,
             )
             .unwrap();
+        // Cues are the model's input, not findings.
+        out.retain(|f| !f.rule.contains(".cue-"));
         out
     }
 

@@ -28,6 +28,8 @@ struct RawPolicy {
     data_classes: BTreeMap<String, RawDataClass>,
     #[serde(default)]
     guards: RawGuards,
+    #[serde(default)]
+    model: ModelSettings,
 }
 
 #[derive(Debug, Deserialize)]
@@ -71,6 +73,79 @@ struct RawQuietHours {
     end: Spanned<String>,
     #[serde(default)]
     weekends: bool,
+}
+
+/// How the trained model's judgement is used.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelSettings {
+    #[serde(default)]
+    pub sensitivity: Sensitivity,
+}
+
+/// An operating point on the escape / false-hold trade-off: the model probability at which
+/// a protected category counts. `countersign eval --folds 5` prints what each point gives.
+/// Written as a name (`strict`, `balanced`, `lenient`) or a probability (`0.2`).
+#[derive(Debug, Clone, Copy, PartialEq, Default, Deserialize)]
+#[serde(try_from = "RawSensitivity")]
+pub enum Sensitivity {
+    /// Holds more: the fewest protected messages escape.
+    Strict,
+    /// The default: the point that met the escape goal under cross-validation.
+    #[default]
+    Balanced,
+    /// Holds less: fewer routine messages wait for a human, more protected ones escape.
+    Lenient,
+    /// A probability chosen by the policy's author.
+    Threshold(f32),
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum RawSensitivity {
+    Name(String),
+    Value(f32),
+}
+
+impl TryFrom<RawSensitivity> for Sensitivity {
+    type Error = String;
+
+    fn try_from(raw: RawSensitivity) -> Result<Self, String> {
+        match raw {
+            RawSensitivity::Name(name) => Self::NAMED
+                .into_iter()
+                .find(|s| s.as_str() == name)
+                .ok_or_else(|| {
+                    format!("sensitivity `{name}` must be `strict`, `balanced`, `lenient` or a probability")
+                }),
+            RawSensitivity::Value(v) if v > 0.0 && v < 1.0 => Ok(Self::Threshold(v)),
+            RawSensitivity::Value(v) => Err(format!("sensitivity `{v}` must lie between 0 and 1")),
+        }
+    }
+}
+
+impl Sensitivity {
+    /// The named operating points.
+    pub const NAMED: [Sensitivity; 3] = [Sensitivity::Strict, Sensitivity::Balanced, Sensitivity::Lenient];
+
+    /// The probability at or above which the model's category counts.
+    pub fn threshold(self) -> f32 {
+        match self {
+            Sensitivity::Strict => 0.05,
+            Sensitivity::Balanced => 0.1,
+            Sensitivity::Lenient => 0.3,
+            Sensitivity::Threshold(t) => t,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Sensitivity::Strict => "strict",
+            Sensitivity::Balanced => "balanced",
+            Sensitivity::Lenient => "lenient",
+            Sensitivity::Threshold(_) => "threshold",
+        }
+    }
 }
 
 /// Size and confidence limits.
@@ -180,6 +255,7 @@ pub struct PolicyConfig {
     pub categories: BTreeMap<Category, CategoryRule>,
     pub data_classes: BTreeMap<String, DataClass>,
     pub guards: Guards,
+    pub model: ModelSettings,
 }
 
 impl PolicyConfig {
@@ -346,6 +422,7 @@ impl PolicyConfig {
                 quiet_hours,
                 automated_followups: raw.guards.automated_followups,
             },
+            model: raw.model,
         })
     }
 
