@@ -55,9 +55,11 @@ pub(crate) fn apply(
     for f in findings {
         if is_cue(&f) {
             cues.push(f);
-        } else if !LABELS.contains(&f.category) || is_recipient_fact(&f) {
-            out.push(f);
-        } else if f.confidence >= CERTAIN || scores.of(f.category).is_some_and(|p| p >= threshold) {
+        } else if !LABELS.contains(&f.category)
+            || is_recipient_fact(&f)
+            || f.confidence >= CERTAIN
+            || scores.of(f.category).is_some_and(|p| p >= threshold)
+        {
             out.push(f);
         }
     }
