@@ -8,6 +8,7 @@
 pub mod executive;
 pub mod injection;
 pub mod lexicon;
+pub mod normalize;
 pub mod sensitive;
 pub mod text;
 
@@ -104,6 +105,7 @@ pub fn subtopics(category: Category) -> &'static [&'static str] {
         ],
         Category::Pressure => &["urgency", "pushing"],
         Category::Injection => &["instruction", "gate_directive"],
+        Category::Obfuscation => &["look_alike", "invisible", "spread", "leet"],
     }
 }
 

@@ -114,9 +114,27 @@ impl Gate {
             Payload::Email(e) => e.in_reply_to.as_ref().map(|m| m.text.as_str()),
             _ => None,
         };
+        // Detectors read what a person reads: HTML as text, look-alike, invisible, spread-out
+        // and l33t letters undone (`detect::normalize`), the inbound text too so quotes still
+        // match it. Spans go back to the original bytes; evidence keeps the normalised words.
+        let normalize = |text: &str| {
+            catch_unwind(|| detect::normalize::normalize(text)).map_err(|_| {
+                GateError::Detector(DetectorError {
+                    detector: "normalize",
+                    problem: "panicked".to_owned(),
+                })
+            })
+        };
+        let inbound = inbound.map(normalize).transpose()?;
         let mut findings = Vec::new();
         for (field, text) in &texts {
-            let doc = Document::new(field, text, if field == "body" { inbound } else { None });
+            let normalized = normalize(text)?;
+            let quoted = match field.as_str() {
+                "body" => inbound.as_ref().map(|n| n.text.as_str()),
+                _ => None,
+            };
+            let doc = Document::new(field, &normalized.text, quoted);
+            let first = findings.len();
             for detector in &self.detectors {
                 let ran = catch_unwind(AssertUnwindSafe(|| {
                     detector.detect(&doc, &signals, &mut findings)
@@ -130,6 +148,29 @@ impl Gate {
                         }));
                     }
                 }
+            }
+            // Findings about context (the recipient's title) point into no text.
+            for f in findings[first..].iter_mut().filter(|f| f.field == *field) {
+                let range = normalized.original_range(f.start..f.end);
+                (f.start, f.end) = (range.start, range.end);
+            }
+            for hidden in &normalized.obfuscations {
+                let kind = hidden.kind.as_str();
+                let original = text.get(hidden.start..hidden.end).unwrap_or_default();
+                findings.push(Finding {
+                    category: Category::Obfuscation,
+                    subtopic: kind.to_owned(),
+                    start: hidden.start,
+                    end: hidden.end,
+                    field: field.clone(),
+                    evidence: format!(
+                        "{} reads as {}",
+                        detect::normalize::reveal(original),
+                        hidden.word
+                    ),
+                    confidence: 0.9,
+                    rule: format!("obfuscation.{kind}"),
+                });
             }
         }
         findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
@@ -379,6 +420,11 @@ fn describe(category: Category, subtopic: &str) -> String {
         Category::Injection => match subtopic {
             "gate_directive" => "tries to instruct the gate".to_owned(),
             _ => "contains instructions aimed at the AI".to_owned(),
+        },
+        Category::Obfuscation => match subtopic {
+            "spread" => "hides words by spreading out their letters".to_owned(),
+            "leet" => "hides words by writing digits for letters".to_owned(),
+            _ => "hides words with look-alike or invisible characters".to_owned(),
         },
     }
 }
