@@ -9,6 +9,7 @@ pub mod executive;
 pub mod injection;
 pub mod lexicon;
 pub mod model;
+pub mod normalize;
 pub mod sensitive;
 pub mod text;
 
@@ -105,6 +106,7 @@ pub fn subtopics(category: Category) -> &'static [&'static str] {
         ],
         Category::Pressure => &["urgency", "pushing"],
         Category::Injection => &["instruction", "gate_directive"],
+        Category::Obfuscation => &["look_alike", "invisible", "spread", "leet"],
     }
 }
 

@@ -15,10 +15,12 @@ pub enum Category {
     Sensitive,
     Pressure,
     Injection,
+    /// Words hidden from the detectors (DESIGN §6): not a protected moment by itself.
+    Obfuscation,
 }
 
 impl Category {
-    pub const ALL: [Category; 7] = [
+    pub const ALL: [Category; 8] = [
         Category::Objection,
         Category::Commercial,
         Category::Executive,
@@ -26,6 +28,7 @@ impl Category {
         Category::Sensitive,
         Category::Pressure,
         Category::Injection,
+        Category::Obfuscation,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -37,6 +40,7 @@ impl Category {
             Category::Sensitive => "sensitive",
             Category::Pressure => "pressure",
             Category::Injection => "injection",
+            Category::Obfuscation => "obfuscation",
         }
     }
 

@@ -6,6 +6,7 @@
 //! `Allow` as a fallback.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::ops::Range;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, LazyLock};
 
@@ -97,7 +98,7 @@ impl Gate {
         }
         let model = self.model.as_ref().map_err(|e| GateError::Model(e.clone()))?;
         let threshold = policy.config.model.sensitivity.threshold();
-        let mut judged = with_input(action, ctx, &findings, self.judgement, |input| {
+        let mut judged = with_input(action, ctx, &findings, self.judgement, |input, original| {
             let kept = match self.judgement {
                 // The model alone: no rule speaks for a protected category.
                 Judgement::Model => findings
@@ -107,7 +108,14 @@ impl Gate {
                     .collect(),
                 _ => findings.clone(),
             };
-            judgement::apply(model, input, kept, threshold)
+            let mut judged = judgement::apply(model, input, kept, threshold);
+            // The model's own findings point into the normalised text; the rules' already
+            // point into the original.
+            for f in judged.iter_mut().filter(|f| f.rule.starts_with("model.")) {
+                let range = original(&f.field, f.start..f.end);
+                (f.start, f.end) = (range.start, range.end);
+            }
+            judged
         });
         judged.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
         Ok(judged)
@@ -122,7 +130,7 @@ impl Gate {
         cfg: &TrainConfig,
     ) -> Result<Features, GateError> {
         let findings = self.findings(action, ctx, policy)?;
-        Ok(with_input(action, ctx, &findings, self.judgement, |input| {
+        Ok(with_input(action, ctx, &findings, self.judgement, |input, _| {
             cfg.features(input)
         }))
     }
@@ -187,9 +195,27 @@ impl Gate {
             Payload::Email(e) => e.in_reply_to.as_ref().map(|m| m.text.as_str()),
             _ => None,
         };
+        // Detectors read what a person reads: HTML as text, look-alike, invisible, spread-out
+        // and l33t letters undone (`detect::normalize`), the inbound text too so quotes still
+        // match it. Spans go back to the original bytes; evidence keeps the normalised words.
+        let normalize = |text: &str| {
+            catch_unwind(|| detect::normalize::normalize(text)).map_err(|_| {
+                GateError::Detector(DetectorError {
+                    detector: "normalize",
+                    problem: "panicked".to_owned(),
+                })
+            })
+        };
+        let inbound = inbound.map(normalize).transpose()?;
         let mut findings = Vec::new();
         for (field, text) in &texts {
-            let doc = Document::new(field, text, if field == "body" { inbound } else { None });
+            let normalized = normalize(text)?;
+            let quoted = match field.as_str() {
+                "body" => inbound.as_ref().map(|n| n.text.as_str()),
+                _ => None,
+            };
+            let doc = Document::new(field, &normalized.text, quoted);
+            let first = findings.len();
             for detector in &self.detectors {
                 let ran = catch_unwind(AssertUnwindSafe(|| {
                     detector.detect(&doc, &signals, &mut findings)
@@ -203,6 +229,29 @@ impl Gate {
                         }));
                     }
                 }
+            }
+            // Findings about context (the recipient's title) point into no text.
+            for f in findings[first..].iter_mut().filter(|f| f.field == *field) {
+                let range = normalized.original_range(f.start..f.end);
+                (f.start, f.end) = (range.start, range.end);
+            }
+            for hidden in &normalized.obfuscations {
+                let kind = hidden.kind.as_str();
+                let original = text.get(hidden.start..hidden.end).unwrap_or_default();
+                findings.push(Finding {
+                    category: Category::Obfuscation,
+                    subtopic: kind.to_owned(),
+                    start: hidden.start,
+                    end: hidden.end,
+                    field: field.clone(),
+                    evidence: format!(
+                        "{} reads as {}",
+                        detect::normalize::reveal(original),
+                        hidden.word
+                    ),
+                    confidence: 0.9,
+                    rule: format!("obfuscation.{kind}"),
+                });
             }
         }
         findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
@@ -406,33 +455,49 @@ impl Gate {
     }
 }
 
-/// Builds the model's view of an action and hands it to `f`. Under `Judgement::Model` the
-/// rules' findings are not shown to the model.
+/// Builds the model's view of an action — the same normalised text the detectors read — and
+/// hands it to `f` with a way back from normalised spans to the original bytes. Under
+/// `Judgement::Model` the rules' findings are not shown to the model.
 fn with_input<R>(
     action: &Action,
     ctx: &Context,
     findings: &[Finding],
     judgement: Judgement,
-    f: impl FnOnce(&Input<'_>) -> R,
+    f: impl FnOnce(&Input<'_>, &dyn Fn(&str, Range<usize>) -> Range<usize>) -> R,
 ) -> R {
+    use detect::normalize::normalize;
     let inbound = match &action.payload {
-        Payload::Email(e) => e.in_reply_to.as_ref().map(|m| m.text.as_str()),
+        Payload::Email(e) => e.in_reply_to.as_ref().map(|m| normalize(&m.text)),
         _ => None,
     };
-    let body = Document::new("body", action.body(), inbound);
-    let subject = (!action.subject().is_empty())
-        .then(|| Document::new("subject", action.subject(), None));
+    let body_text = normalize(action.body());
+    let subject_text = (!action.subject().is_empty()).then(|| normalize(action.subject()));
+    let body = Document::new(
+        "body",
+        &body_text.text,
+        inbound.as_ref().map(|n| n.text.as_str()),
+    );
+    let subject = subject_text
+        .as_ref()
+        .map(|n| Document::new("subject", &n.text, None));
     let shown: &[Finding] = if judgement == Judgement::Model {
         &[]
     } else {
         findings
     };
-    f(&Input {
-        body: &body,
-        subject: subject.as_ref(),
-        recipient_title: ctx.contact.as_ref().and_then(|c| c.title.as_deref()),
-        findings: shown,
-    })
+    let original = |field: &str, range: Range<usize>| match (field, &subject_text) {
+        ("subject", Some(n)) => n.original_range(range),
+        _ => body_text.original_range(range),
+    };
+    f(
+        &Input {
+            body: &body,
+            subject: subject.as_ref(),
+            recipient_title: ctx.contact.as_ref().and_then(|c| c.title.as_deref()),
+            findings: shown,
+        },
+        &original,
+    )
 }
 
 /// The texts detectors read, by field: body, subject, and the text values of CRM changes.
@@ -481,6 +546,11 @@ fn describe(category: Category, subtopic: &str) -> String {
         Category::Injection => match subtopic {
             "gate_directive" => "tries to instruct the gate".to_owned(),
             _ => "contains instructions aimed at the AI".to_owned(),
+        },
+        Category::Obfuscation => match subtopic {
+            "spread" => "hides words by spreading out their letters".to_owned(),
+            "leet" => "hides words by writing digits for letters".to_owned(),
+            _ => "hides words with look-alike or invisible characters".to_owned(),
         },
     }
 }
