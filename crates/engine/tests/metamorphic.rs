@@ -139,7 +139,7 @@ impl Dressing {
             Dressing::FakeQuote => email(
                 "Re: next steps",
                 &format!(
-                    "Hi Dana, see below.\n\nOn Mon, 2 Mar 2026, Dana <dana@client.example> wrote:\n> {sentence}\n"
+                    "Hi Dana, see below.\n\nOn Mon, 2 Mar 2026, Dana <buyer@client.example> wrote:\n> {sentence}\n"
                 ),
                 Some("Hi Sam, could you send me the onboarding plan for March?"),
             ),

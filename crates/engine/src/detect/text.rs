@@ -33,6 +33,8 @@ pub struct Document<'a> {
     pub sentences: Vec<Sentence>,
     /// Byte offset where the sender's signature block starts (`text.len()` if none).
     pub signature_start: usize,
+    /// Where it ends: a P.S. after the signature is the seller's words again.
+    pub signature_end: usize,
 }
 
 impl<'a> Document<'a> {
@@ -41,11 +43,13 @@ impl<'a> Document<'a> {
         let lines = line_origins(text, inbound);
         let sentences = split_sentences(text, &lines);
         let signature_start = find_signature(text, &lines);
+        let signature_end = find_postscript(text, &lines, signature_start);
         Self {
             text,
             field,
             sentences,
             signature_start,
+            signature_end,
         }
     }
 
@@ -83,7 +87,7 @@ impl<'a> Document<'a> {
 
     /// Whether `offset` is inside the sender's signature block.
     pub fn in_signature(&self, offset: usize) -> bool {
-        offset >= self.signature_start
+        offset >= self.signature_start && offset < self.signature_end
     }
 }
 
@@ -380,6 +384,20 @@ fn find_signature(text: &str, lines: &[Line]) -> usize {
     text.len()
 }
 
+/// Where a postscript after the signature starts ("P.S.", "PS:", "PPS", "N.B."), else the end.
+fn find_postscript(text: &str, lines: &[Line], signature_start: usize) -> usize {
+    lines
+        .iter()
+        .filter(|l| l.segment == Segment::Own && l.range.start >= signature_start)
+        .find(|l| {
+            let lower = text[l.range.clone()].trim_start().to_lowercase();
+            ["p.s", "ps:", "ps ", "pps", "p.p.s", "n.b.", "nb:"]
+                .iter()
+                .any(|p| lower.starts_with(p))
+        })
+        .map_or(text.len(), |l| l.range.start)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -444,6 +462,14 @@ mod tests {
                 "- item two"
             ]
         );
+    }
+
+    #[test]
+    fn postscript_after_the_signature_is_the_sellers_words() {
+        let text = "See you then.\n\nBest regards,\nSam\n+1 415 555 0100\n\nP.S. We can do 20% off.\n";
+        let doc = Document::new("body", text, None);
+        assert!(doc.in_signature(text.find("+1").unwrap()));
+        assert!(!doc.in_signature(text.find("20%").unwrap()));
     }
 
     #[test]
