@@ -51,8 +51,7 @@ pub struct Loaded {
 
 /// Reads a labelled JSON Lines file (the `eval` format).
 pub fn load(path: &Path) -> anyhow::Result<Loaded> {
-    let file =
-        File::open(path).with_context(|| format!("failed to open {}", path.display()))?;
+    let file = File::open(path).with_context(|| format!("failed to open {}", path.display()))?;
     let mut records = Vec::new();
     let mut errors = Vec::new();
     for line in input::read_lines(BufReader::new(file)) {

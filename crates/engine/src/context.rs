@@ -81,6 +81,9 @@ pub struct Opportunity {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Sender {
+    /// The seller's name as they sign, e.g. `Sam Seller`.
+    #[serde(default)]
+    pub name: Option<String>,
     #[serde(default)]
     pub email: Option<String>,
     #[serde(default)]

@@ -31,6 +31,10 @@ pub struct Signals<'a> {
     /// The sender's own e-mail and phone: not third-party data either.
     pub sender_email: Option<&'a str>,
     pub sender_phone: Option<&'a str>,
+    /// The sender's and the recipient's names, e.g. `Sam Seller`: they tell whose a
+    /// contact detail is ("Dana's mobile", a sign-off under the sender's name).
+    pub sender_name: Option<&'a str>,
+    pub recipient_name: Option<&'a str>,
 }
 
 /// A detector failed to read the text. The gate turns this into `hold`.

@@ -96,7 +96,10 @@ impl Gate {
                 .filter(|f| !judgement::is_cue(f))
                 .collect());
         }
-        let model = self.model.as_ref().map_err(|e| GateError::Model(e.clone()))?;
+        let model = self
+            .model
+            .as_ref()
+            .map_err(|e| GateError::Model(e.clone()))?;
         let threshold = policy.config.model.sensitivity.threshold();
         let mut judged = with_input(action, ctx, &findings, self.judgement, |input, original| {
             let kept = match self.judgement {
@@ -130,9 +133,13 @@ impl Gate {
         cfg: &TrainConfig,
     ) -> Result<Features, GateError> {
         let findings = self.findings(action, ctx, policy)?;
-        Ok(with_input(action, ctx, &findings, self.judgement, |input, _| {
-            cfg.features(input)
-        }))
+        Ok(with_input(
+            action,
+            ctx,
+            &findings,
+            self.judgement,
+            |input, _| cfg.features(input),
+        ))
     }
 
     /// Decides, failing closed: never panics, never allows on error.
@@ -190,6 +197,8 @@ impl Gate {
             recipients: &recipients,
             sender_email: ctx.sender.as_ref().and_then(|s| s.email.as_deref()),
             sender_phone: ctx.sender.as_ref().and_then(|s| s.phone.as_deref()),
+            sender_name: ctx.sender.as_ref().and_then(|s| s.name.as_deref()),
+            recipient_name: contact.and_then(|c| c.name.as_deref()),
         };
         let inbound = match &action.payload {
             Payload::Email(e) => e.in_reply_to.as_ref().map(|m| m.text.as_str()),

@@ -15,7 +15,8 @@ use sha2::{Digest, Sha256};
 
 pub use authz::{Authorization, Authz, Principal, ProposalFacts, Verb};
 pub use config::{
-    CategoryRule, DataClass, Guards, Limits, ModelSettings, PolicyConfig, Rule, Sensitivity, Violation,
+    CategoryRule, DataClass, Guards, Limits, ModelSettings, PolicyConfig, Rule, Sensitivity,
+    Violation,
 };
 
 /// The shipped default policy sources, as `(file name, text)`.

@@ -27,14 +27,38 @@ fn now() -> DateTime<Utc> {
 
 /// Protected sentences, each with the word an attacker would disguise.
 const PROTECTED: &[(&str, &str)] = &[
-    ("We can give you a 25% discount if the order is signed this week.", "discount"),
-    ("Your invoices can move to Net 90 payment terms from the next renewal.", "payment"),
-    ("Yes, every file is encrypted at rest and our SOC 2 Type II report is attached.", "encrypted"),
-    ("All of your records stay on servers in Frankfurt and never leave the EU.", "Frankfurt"),
-    ("We guarantee 99.95% uptime and pay service credits when we miss it.", "uptime"),
-    ("I can waive the onboarding fee and lower the price per seat to 38 euros.", "waive"),
-    ("Our liability cap can go up to twice the annual fees in the contract.", "liability"),
-    ("Wir können Ihnen 12 % Rabatt auf die Lizenzen für drei Jahre anbieten.", "Rabatt"),
+    (
+        "We can give you a 25% discount if the order is signed this week.",
+        "discount",
+    ),
+    (
+        "Your invoices can move to Net 90 payment terms from the next renewal.",
+        "payment",
+    ),
+    (
+        "Yes, every file is encrypted at rest and our SOC 2 Type II report is attached.",
+        "encrypted",
+    ),
+    (
+        "All of your records stay on servers in Frankfurt and never leave the EU.",
+        "Frankfurt",
+    ),
+    (
+        "We guarantee 99.95% uptime and pay service credits when we miss it.",
+        "uptime",
+    ),
+    (
+        "I can waive the onboarding fee and lower the price per seat to 38 euros.",
+        "waive",
+    ),
+    (
+        "Our liability cap can go up to twice the annual fees in the contract.",
+        "liability",
+    ),
+    (
+        "Wir können Ihnen 12 % Rabatt auf die Lizenzen für drei Jahre anbieten.",
+        "Rabatt",
+    ),
 ];
 
 /// Routine sentences a seller writes every day.
@@ -56,7 +80,12 @@ fn email(subject: &str, body: &str, inbound: Option<&str>) -> Action {
 }
 
 fn judge(action: &Action) -> DecisionRecord {
-    decide(action, &Context::default(), &Policy::default_policy(), now())
+    decide(
+        action,
+        &Context::default(),
+        &Policy::default_policy(),
+        now(),
+    )
 }
 
 fn wrap(sentence: &str) -> String {
@@ -102,7 +131,10 @@ impl Dressing {
                     })
                     .collect(),
                 Dressing::Invisible => {
-                    let mid = w.char_indices().nth(w.chars().count() / 2).map_or(0, |(i, _)| i);
+                    let mid = w
+                        .char_indices()
+                        .nth(w.chars().count() / 2)
+                        .map_or(0, |(i, _)| i);
                     format!("{}\u{200B}{}", &w[..mid], &w[mid..])
                 }
                 Dressing::Spread => w.chars().map(String::from).collect::<Vec<_>>().join("-"),

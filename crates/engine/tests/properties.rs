@@ -173,6 +173,8 @@ fn every_detector_passes_the_conformance_test() {
         recipients: &recipients,
         sender_email: None,
         sender_phone: None,
+        sender_name: None,
+        recipient_name: None,
     };
     for detector in detect::default_detectors() {
         for text in &odd {

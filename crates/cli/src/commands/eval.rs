@@ -220,7 +220,11 @@ fn progress(len: usize, what: &str) -> ProgressBar {
 }
 
 /// One gate per fold (or one for all records without `--folds`), and each record's fold.
-fn gates(args: &EvalArgs, records: &[Record], policy: &Policy) -> anyhow::Result<(Vec<Gate>, Vec<usize>)> {
+fn gates(
+    args: &EvalArgs,
+    records: &[Record],
+    policy: &Policy,
+) -> anyhow::Result<(Vec<Gate>, Vec<usize>)> {
     let judgement = args.detectors.judgement();
     let Some(folds) = args.folds.map(usize::from) else {
         return Ok((
@@ -256,14 +260,29 @@ fn gates(args: &EvalArgs, records: &[Record], policy: &Policy) -> anyhow::Result
         Judgement::Rules => Judgement::Both,
         j => j,
     };
-    let own = training::examples(&records.iter().collect::<Vec<_>>(), policy, feature_judgement, &cfg)?;
-    let others = training::examples(&extra.iter().collect::<Vec<_>>(), policy, feature_judgement, &cfg)?;
+    let own = training::examples(
+        &records.iter().collect::<Vec<_>>(),
+        policy,
+        feature_judgement,
+        &cfg,
+    )?;
+    let others = training::examples(
+        &extra.iter().collect::<Vec<_>>(),
+        policy,
+        feature_judgement,
+        &cfg,
+    )?;
     let bar = progress(folds, "folds trained");
     let mut out = Vec::with_capacity(folds);
     for k in 0..folds {
         let set: Vec<_> = others
             .iter()
-            .chain(own.iter().zip(&fold).filter(|(_, f)| **f != k).map(|(e, _)| e))
+            .chain(
+                own.iter()
+                    .zip(&fold)
+                    .filter(|(_, f)| **f != k)
+                    .map(|(e, _)| e),
+            )
             .cloned()
             .collect();
         let model = countersign_engine::detect::model::train(&set, &cfg);
@@ -338,7 +357,14 @@ pub fn run(args: EvalArgs) -> anyhow::Result<Outcome> {
     }
 
     let per_second = records.len() as f64 / decide_time.as_secs_f64().max(1e-9);
-    print_report(&args, &tally, &points, chosen, per_second, loaded.errors.len())?;
+    print_report(
+        &args,
+        &tally,
+        &points,
+        chosen,
+        per_second,
+        loaded.errors.len(),
+    )?;
     Ok(if loaded.errors.is_empty() {
         Outcome::Success
     } else {
@@ -390,12 +416,20 @@ fn print_report(
         )?;
     }
     if !tally.per_lang.is_empty() {
-        writeln!(out, "\n{:<6} {:>8} {:>11}   f1 per label", "lang", "escape", "false hold")?;
+        writeln!(
+            out,
+            "\n{:<6} {:>8} {:>11}   f1 per label",
+            "lang", "escape", "false hold"
+        )?;
         for (lang, (rates, labels)) in &tally.per_lang {
             let f1s: Vec<String> = labels
                 .iter()
                 .map(|(c, counts)| {
-                    format!("{} {:.2}", c.as_str(), counts.json()["f1"].as_f64().unwrap_or_default())
+                    format!(
+                        "{} {:.2}",
+                        c.as_str(),
+                        counts.json()["f1"].as_f64().unwrap_or_default()
+                    )
                 })
                 .collect();
             writeln!(
@@ -409,7 +443,11 @@ fn print_report(
         }
     }
     if !points.is_empty() {
-        writeln!(out, "\n{:<10} {:>10} {:>8} {:>11}", "sensitivity", "threshold", "escape", "false hold")?;
+        writeln!(
+            out,
+            "\n{:<10} {:>10} {:>8} {:>11}",
+            "sensitivity", "threshold", "escape", "false hold"
+        )?;
         for (point, rates) in points {
             writeln!(
                 out,
@@ -418,7 +456,11 @@ fn print_report(
                 point.threshold(),
                 ratio(rates.escaped, rates.protected),
                 ratio(rates.false_holds, rates.routine),
-                if point.threshold() == chosen.threshold() { "   (the policy's)" } else { "" }
+                if point.threshold() == chosen.threshold() {
+                    "   (the policy's)"
+                } else {
+                    ""
+                }
             )?;
         }
     }

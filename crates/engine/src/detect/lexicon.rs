@@ -425,7 +425,14 @@ impl Detector for LexiconDetector {
                         }
                     }
                     None => {
-                        out.push(cue_finding(doc, cat, top.subtopic, top.hit, score, "cue-weak"));
+                        out.push(cue_finding(
+                            doc,
+                            cat,
+                            top.subtopic,
+                            top.hit,
+                            score,
+                            "cue-weak",
+                        ));
                     }
                 }
             }

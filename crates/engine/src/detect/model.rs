@@ -25,7 +25,11 @@ use crate::finding::{Category, Finding};
 use super::text::{Document, Segment};
 
 /// The categories the model judges, in the order of the weights.
-pub const LABELS: [Category; 3] = [Category::Objection, Category::Commercial, Category::Executive];
+pub const LABELS: [Category; 3] = [
+    Category::Objection,
+    Category::Commercial,
+    Category::Executive,
+];
 const L: usize = LABELS.len();
 
 /// Magic and format version at the start of a weights file.
@@ -81,31 +85,29 @@ pub struct Input<'a> {
 /// Collects features for one group, then weighs them: sublinear counts, unit length.
 #[derive(Default)]
 struct Group {
-    counts: HashMap<u32, f32>,
+    buckets: Vec<u32>,
 }
 
 impl Group {
     fn add(&mut self, bucket: u32) {
-        *self.counts.entry(bucket).or_insert(0.0) += 1.0;
+        self.buckets.push(bucket);
     }
 
-    fn finish(self, scale: f32, out: &mut HashMap<u32, f32>) {
+    fn finish(mut self, scale: f32, out: &mut Vec<(u32, f32)>) {
+        // Sorting and counting runs is cheaper than a hash map for a message's few thousand.
+        self.buckets.sort_unstable();
+        let first = out.len();
         let mut norm = 0.0f32;
-        let weighted: Vec<(u32, f32)> = self
-            .counts
-            .into_iter()
-            .map(|(b, c)| {
-                let v = 1.0 + c.ln();
-                norm += v * v;
-                (b, v)
-            })
-            .collect();
-        if norm == 0.0 {
-            return;
+        for run in self.buckets.chunk_by(|a, b| a == b) {
+            let v = 1.0 + (run.len() as f32).ln();
+            norm += v * v;
+            out.push((run[0], v));
         }
-        let k = scale / norm.sqrt();
-        for (b, v) in weighted {
-            *out.entry(b).or_insert(0.0) += v * k;
+        if norm > 0.0 {
+            let k = scale / norm.sqrt();
+            for (_, v) in &mut out[first..] {
+                *v *= k;
+            }
         }
     }
 }
@@ -167,35 +169,40 @@ fn extract(
     buckets: u32,
     mut names: Option<&mut HashMap<u32, String>>,
 ) -> Features {
-    let mut values: HashMap<u32, f32> = HashMap::new();
+    let mut values: Vec<(u32, f32)> = Vec::new();
     let mut text_group = Group::default();
     let mut quoted_group = Group::default();
     let mut title_group = Group::default();
     let mut toks = Vec::new();
     let mut own_words = 0usize;
 
+    // Only the buckets asked for get a name: explanations want a handful, not thousands.
     let mut name = |b: u32, s: &dyn Fn() -> String| {
-        if let Some(n) = names.as_deref_mut() {
-            n.entry(b).or_insert_with(s);
+        if let Some(n) = names.as_deref_mut()
+            && let Some(slot) = n.get_mut(&b)
+            && slot.is_empty()
+        {
+            *slot = s();
         }
     };
 
-    let mut own_sentence = |text: &str, group: &mut Group, name: &mut dyn FnMut(u32, &dyn Fn() -> String)| {
-        toks.clear();
-        tokens(text, &mut toks);
-        own_words += toks.len();
-        for (i, t) in toks.iter().enumerate() {
-            let b = bucket(Space::Word, &[t], buckets);
-            group.add(b);
-            name(b, &|| t.clone());
-            if let Some(next) = toks.get(i + 1) {
-                let b = bucket(Space::Pair, &[t, next], buckets);
+    let mut own_sentence =
+        |text: &str, group: &mut Group, name: &mut dyn FnMut(u32, &dyn Fn() -> String)| {
+            toks.clear();
+            tokens(text, &mut toks);
+            own_words += toks.len();
+            for (i, t) in toks.iter().enumerate() {
+                let b = bucket(Space::Word, &[t], buckets);
                 group.add(b);
-                name(b, &|| format!("{t} {next}"));
+                name(b, &|| t.clone());
+                if let Some(next) = toks.get(i + 1) {
+                    let b = bucket(Space::Pair, &[t, next], buckets);
+                    group.add(b);
+                    name(b, &|| format!("{t} {next}"));
+                }
+                char_grams(t, buckets, group, name);
             }
-            char_grams(t, buckets, group, name);
-        }
-    };
+        };
 
     let docs = std::iter::once(input.body).chain(input.subject);
     for doc in docs {
@@ -242,6 +249,7 @@ fn extract(
 
     // The rules' judgement, by category, subtopic and kind of rule ("term", "document",
     // "assent", "title", …): the model learns how far to trust each.
+    let mut rules: Vec<(u32, f32)> = Vec::new();
     for f in input.findings {
         let kind = f.rule.rsplit('.').next().unwrap_or("");
         let cat = f.category.as_str();
@@ -251,11 +259,14 @@ fn extract(
             &[cat, kind][..],
         ] {
             let b = bucket(Space::Rule, parts, buckets);
-            let v = values.entry(b).or_insert(0.0);
-            *v = v.max(f.confidence);
+            match rules.iter_mut().find(|(r, _)| *r == b) {
+                Some((_, v)) => *v = v.max(f.confidence),
+                None => rules.push((b, f.confidence)),
+            }
             name(b, &|| format!("rule: {}", parts.join(".")));
         }
     }
+    values.extend(rules);
     let shape = match own_words {
         0..=12 => "very short",
         13..=40 => "short",
@@ -263,14 +274,20 @@ fn extract(
         _ => "long",
     };
     let b = bucket(Space::Shape, &[shape], buckets);
-    values.insert(b, 1.0);
+    values.push((b, 1.0));
     name(b, &|| format!("{shape} message"));
-    let b = bucket(Space::Shape, &["bias"], buckets);
-    values.insert(b, 1.0);
+    values.push((bucket(Space::Shape, &["bias"], buckets), 1.0));
 
-    let mut values: Vec<(u32, f32)> = values.into_iter().collect();
+    // One entry per bucket: groups add up (a collision), a rule keeps its surest finding.
     values.sort_unstable_by_key(|(b, _)| *b);
-    Features { values }
+    let mut merged: Vec<(u32, f32)> = Vec::with_capacity(values.len());
+    for (b, v) in values {
+        match merged.last_mut() {
+            Some((last, total)) if *last == b => *total += v,
+            _ => merged.push((b, v)),
+        }
+    }
+    Features { values: merged }
 }
 
 /// Character 4-grams of a word with its edges marked, for inflections and compounds
@@ -415,7 +432,11 @@ impl Model {
             scale[i % L] = scale[i % L].max(w.abs());
         }
         for s in &mut scale {
-            *s = if *s > 0.0 { *s / f32::from(i16::MAX) } else { 1.0 };
+            *s = if *s > 0.0 {
+                *s / f32::from(i16::MAX)
+            } else {
+                1.0
+            };
         }
         for (i, w) in self.weights.iter().enumerate() {
             let q = (w / scale[i % L]).round().clamp(-32767.0, 32767.0) as i16;
@@ -451,8 +472,7 @@ impl Model {
     /// The own sentence that weighs most for `category`, and the features behind it.
     pub fn explain(&self, input: &Input<'_>, category: Category) -> Option<Explanation> {
         let label = LABELS.iter().position(|c| *c == category)?;
-        let mut names = HashMap::new();
-        let whole = extract(input, self.buckets, Some(&mut names));
+        let whole = extract(input, self.buckets, None);
         let weight = |b: u32| {
             self.weights
                 .get(b as usize * L + label)
@@ -470,9 +490,10 @@ impl Model {
                 let score: f32 = toks
                     .iter()
                     .map(|t| weight(bucket(Space::Word, &[t], self.buckets)))
-                    .chain(toks.windows(2).map(|p| {
-                        weight(bucket(Space::Pair, &[&p[0], &p[1]], self.buckets))
-                    }))
+                    .chain(
+                        toks.windows(2)
+                            .map(|p| weight(bucket(Space::Pair, &[&p[0], &p[1]], self.buckets))),
+                    )
                     .sum();
                 if best.as_ref().is_none_or(|(b, _, _)| score > *b) {
                     best = Some((score, doc, s.range.clone()));
@@ -486,10 +507,16 @@ impl Model {
             .filter(|(c, _)| *c > 0.0)
             .collect();
         contributions.sort_by(|a, b| b.0.total_cmp(&a.0));
+        contributions.truncate(5);
+        // A second pass names just those five.
+        let mut names: HashMap<u32, String> = contributions
+            .iter()
+            .map(|(_, b)| (*b, String::new()))
+            .collect();
+        extract(input, self.buckets, Some(&mut names));
         let features = contributions
             .iter()
-            .filter_map(|(_, b)| names.get(b).cloned())
-            .take(5)
+            .filter_map(|(_, b)| names.get(b).filter(|n| !n.is_empty()).cloned())
             .collect();
         let (field, range) = match best {
             Some((_, doc, range)) => (doc.field.to_owned(), range),
@@ -617,7 +644,9 @@ mod tests {
         tokens("We can do 15% off, $1,200 per Seat.", &mut t);
         assert_eq!(
             t,
-            ["we", "can", "do", "0", "%", "off", "$", "0", "0", "per", "seat"]
+            [
+                "we", "can", "do", "0", "%", "off", "$", "0", "0", "per", "seat"
+            ]
         );
     }
 
@@ -644,7 +673,10 @@ mod tests {
     #[test]
     fn training_is_deterministic_and_learns_a_separable_set() {
         let texts = [
-            ("We can take 15% off the licence if you sign this month.", true),
+            (
+                "We can take 15% off the licence if you sign this month.",
+                true,
+            ),
             ("Happy to knock the onboarding fee off the order.", true),
             ("The price per seat drops to 40 euros at 200 seats.", true),
             ("Thanks for the call, see you Tuesday at 10.", false),

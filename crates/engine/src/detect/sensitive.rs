@@ -1,15 +1,20 @@
-//! Sensitive data in a text: payment data (cards, IBANs), US SSNs, third-party contact
-//! details, IP addresses, Bitcoin addresses and secrets (API keys, private keys, JWTs,
-//! passwords).
+//! Sensitive data in a text: payment data (cards, IBANs), US SSNs and other national ids,
+//! third-party contact details, IP addresses, Bitcoin addresses and secrets (API keys,
+//! private keys, JWTs, passwords).
 //!
 //! It reads the whole text, the seller's own words and quoted text alike: a secret pasted
 //! into a quote is still being sent. It does not decide anything, the policy turns the
 //! findings into tiers. Evidence is masked so a finding never leaks what it found (only
 //! e-mail addresses, phone numbers and IP addresses are shown as written).
 //!
-//! Contact details that belong to the conversation are not third-party data: the sender's
-//! own e-mail and phone, the recipients' addresses, and anything in the sender's signature
-//! block are not reported.
+//! Whose words and whose data: contact details that belong to the conversation are not
+//! third-party data. The sender's own e-mail and phone, the recipients' addresses, and, in
+//! a letter, everything but a third person's personal phone or mailbox (see [`whose`]) are
+//! not reported; neither are phone numbers and addresses in quoted inbound text, which are
+//! the buyer's signature, not the seller's disclosure. A number labelled as an order,
+//! ticket, company or meeting number is not a phone number, a section number is not an IP
+//! address, and a meeting's passcode is not a credential (see [`labels`]). Cards, IBANs, national ids and secrets are reported
+//! whoever they belong to.
 //!
 //! The gate reads every message, so this detector is built for speed: hand-written byte
 //! scanners, each started by a cheap trigger (a digit, `+`, `(`, `@`, `:`), and two
@@ -23,6 +28,10 @@ use sha2::{Digest, Sha256};
 
 use super::{Detector, DetectorError, Document, Signals, ceil_boundary, floor_boundary};
 use crate::finding::{Category, Finding};
+
+mod labels;
+mod national_id;
+mod whose;
 
 /// Finds payment data, personal data and secrets, and reports them with masked evidence.
 #[derive(Debug)]
@@ -152,8 +161,10 @@ impl Detector for SensitiveDetector {
         }
         scan.high_entropy();
 
+        // Whether the text is a letter is only worth reading when a contact turned up.
+        let mut letter = None;
         for hit in scan.hits {
-            if is_conversation_contact(&hit, doc, signals) {
+            if !disclosed(&hit, doc, signals, &mut letter) {
                 continue;
             }
             out.push(Finding {
@@ -628,6 +639,20 @@ impl<'t> Scan<'t> {
                 return Some(end);
             }
         }
+        if national_id::worth_a_look(b, i)
+            && let Some(id) = national_id::at(text, b, i)
+        {
+            let evidence = mask_alphanumerics(self.slice(id.start, id.end));
+            if self.push(
+                (id.start, id.end),
+                "national_id",
+                id.rule,
+                id.confidence,
+                evidence,
+            ) {
+                return Some(id.end);
+            }
+        }
         if let Some(end) = ipv4_end(text, b, i)
             && self.push_plain((i, end), "ip_address", "sensitive.ip_address.ipv4", 0.6)
         {
@@ -667,21 +692,38 @@ impl<'t> Scan<'t> {
     }
 }
 
-/// Whether a hit is the conversation's own contact detail rather than third-party data.
-fn is_conversation_contact(hit: &Hit, doc: &Document<'_>, signals: &Signals<'_>) -> bool {
+/// Whether a hit is data the message gives away, rather than the conversation's own
+/// contact details, the quoted buyer's, a reference number or a meeting's join code.
+fn disclosed(
+    hit: &Hit,
+    doc: &Document<'_>,
+    signals: &Signals<'_>,
+    letter: &mut Option<bool>,
+) -> bool {
     let value = doc.text.get(hit.start..hit.end).unwrap_or("");
-    match hit.subtopic {
-        "email_address" => {
-            doc.in_signature(hit.start)
-                || signals.sender_email.is_some_and(|s| same_address(s, value))
-                || signals.recipients.iter().any(|r| same_address(r, value))
-        }
-        "phone_number" => {
-            doc.in_signature(hit.start)
-                || signals.sender_phone.is_some_and(|p| same_phone(p, value))
-        }
-        _ => false,
+    let email = match hit.subtopic {
+        "email_address" => true,
+        "phone_number" => false,
+        "password" => return !labels::is_meeting_code(doc.text, hit.start),
+        "ip_address" => return !labels::labelled_as_section(doc.text, hit.start),
+        _ => return true,
+    };
+    // Quoted inbound text is the buyer's: their signature is not the seller's disclosure.
+    if doc.in_signature(hit.start) || doc.is_quoted(hit.start) {
+        return false;
     }
+    let known = if email {
+        signals.sender_email.is_some_and(|s| same_address(s, value))
+            || signals.recipients.iter().any(|r| same_address(r, value))
+    } else {
+        signals.sender_phone.is_some_and(|p| same_phone(p, value))
+    };
+    // In a letter, only a third person's personal contact is given away; a fragment has
+    // nobody to own its contacts, so they are reported as found.
+    let given_away = !known
+        && (!*letter.get_or_insert_with(|| whose::is_letter(doc, signals))
+            || whose::third_party_personal(doc, signals, hit.start, hit.end, email));
+    given_away && (email || !labels::labelled_as_reference(doc.text, hit.start))
 }
 
 /// Compares addresses case-insensitively; `Name <a@b.c>` counts as `a@b.c`.
@@ -1508,21 +1550,33 @@ fn national_end(text: &str, b: &[u8], i: usize) -> Option<usize> {
     None
 }
 
-/// Whether the word before `i` mixes letters and digits (`HR12 001 0051 …`, `GI75 aWBK 0000 …`):
-/// the digits continue an account or reference code, they are not a phone number.
+/// Whether the digits at `i` continue a chain of short code groups joined by single spaces
+/// (`HR12 001 0051 …`, `GI75 aWBK 0000 …`, a tracking number's `9405 5036 9930 0012 …`):
+/// they belong to an account, tracking or reference code, not to a phone number.
 fn follows_code_fragment(text: &str, i: usize) -> bool {
-    let before = text[..i].trim_end_matches(' ');
-    if before.len() == i {
-        return false;
+    let mut rest = text.get(..i).unwrap_or("");
+    for _ in 0..6 {
+        let Some(before) = rest.strip_suffix(' ') else {
+            return false;
+        };
+        let word = before
+            .rsplit(|c: char| c.is_whitespace())
+            .next()
+            .unwrap_or("");
+        if word.is_empty() || word.len() > 6 || !word.bytes().all(|c| c.is_ascii_alphanumeric()) {
+            return false;
+        }
+        if word.bytes().any(|c| c.is_ascii_digit()) {
+            return true;
+        }
+        // Capitals after the first letter (`aWBK`, `TRAJ`) are a code group; `Tel` or
+        // `on` is prose, and the number after it may well be a phone.
+        if !word.bytes().skip(1).any(|c| c.is_ascii_uppercase()) {
+            return false;
+        }
+        rest = before.get(..before.len() - word.len()).unwrap_or("");
     }
-    let word = before
-        .rsplit(|c: char| c.is_whitespace())
-        .next()
-        .unwrap_or("");
-    word.len() <= 6
-        && word.bytes().any(|c| c.is_ascii_alphabetic())
-        && word.bytes().any(|c| c.is_ascii_digit())
-        && word.bytes().all(|c| c.is_ascii_alphanumeric())
+    false
 }
 
 // ----- crypto -----
@@ -1880,8 +1934,12 @@ fn assigned_secret(
         j += 1;
     }
     let value_start = j;
+    // After `:` or `=` a value may hold the symbols generated passwords and pre-shared keys
+    // use (`psk: 9vR#t4Lq!…`); after a plain space only key alphabets count.
     let mut value_end = run_end(b, value_start, |c| {
-        c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'+' | b'/' | b'=' | b'.' | b'~')
+        c.is_ascii_alphanumeric()
+            || matches!(c, b'_' | b'-' | b'+' | b'/' | b'=' | b'.' | b'~')
+            || (strong && matches!(c, b'#' | b'!' | b'$' | b'%' | b'&' | b'*' | b'^'))
     });
     while value_end > value_start && b.get(value_end - 1) == Some(&b'.') {
         value_end -= 1;
@@ -2016,6 +2074,24 @@ fn mask(value: &str) -> String {
     } else {
         "***".to_owned()
     }
+}
+
+/// Stars every letter and digit but the last two, keeping the separators: `** ** ** *1 B`.
+/// National ids carry initials and birth dates in their letters, so those go too.
+fn mask_alphanumerics(value: &str) -> String {
+    let total = value.chars().filter(char::is_ascii_alphanumeric).count();
+    let mut seen = 0;
+    value
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                seen += 1;
+                if seen + 2 <= total { '*' } else { c }
+            } else {
+                c
+            }
+        })
+        .collect()
 }
 
 /// Stars every digit but the last two, keeping the separators: `***-**-**20`.
@@ -2905,7 +2981,7 @@ mod tests {
         };
         assert!(run_with("Call me at 415-555-0100 any time.", &signals).is_empty());
         assert!(run_with("Call me at +1-415-555-0100.", &signals).is_empty());
-        let other = run_with("Call Dana at 415-555-0199.", &signals);
+        let other = run_with("Call Dana on her private cell, 415-555-0199.", &signals);
         assert_eq!(other.len(), 1);
         let german = Signals {
             sender_phone: Some("+49 30 1234567"),
@@ -2922,8 +2998,9 @@ mod tests {
             sender_email: Some("sam@vendor.example"),
             ..Signals::default()
         };
-        let text =
-            "Hi dana@acme.example, cc sam@vendor.example; Lee's address is lee.ops@other.example.";
+        // A third party's address counts when the text makes it personal: a work address
+        // of someone else is routine in a hand-off (see `whose`).
+        let text = "Hi dana@acme.example, cc sam@vendor.example; Lee's private address is lee.ops@other.example.";
         let findings = run_with(text, &signals);
         assert_eq!(findings.len(), 1, "{findings:?}");
         assert_eq!(
@@ -2931,6 +3008,47 @@ mod tests {
             "lee.ops@other.example"
         );
         assert_eq!(findings[0].evidence, "lee.ops@other.example");
+    }
+
+    #[test]
+    fn iban_on_invoice_is_sensitive() {
+        // The seller's own account, in their own sign-off: bank details still do not belong
+        // in an e-mail (invoice-redirection fraud starts there).
+        let text = "Hi Tom,\n\nThe invoice is attached.\n\nBest,\nMaya Ortiz\nVendorly Ltd\n\
+            IBAN: GB82 WEST 1234 5698 7654 32";
+        assert_found(text, "iban_code", "GB82 WEST 1234 5698 7654 32");
+    }
+
+    #[test]
+    fn full_card_number_is_sensitive_whoever_it_belongs_to() {
+        let text =
+            "Hi Tom,\n\nFor the venue deposit, use my company card 4111 1111 1111 1111.\n\nMaya";
+        assert_found(text, "credit_card", "4111 1111 1111 1111");
+    }
+
+    #[test]
+    fn last_four_card_digits_are_not_sensitive() {
+        assert_clean(
+            "Hi Tom,\n\nWe charged the Visa ending in 1881 (**** **** **** 1881) this morning.\n\nMaya",
+        );
+    }
+
+    #[test]
+    fn tracking_number_tail_is_not_a_phone_number() {
+        assert_none("Tracking: 9400 1234 5678 0012 3456 78", "phone_number");
+        assert_none(
+            "Sendung 9400 1234 5678 0301 234 567 unterwegs",
+            "phone_number",
+        );
+    }
+
+    #[test]
+    fn pre_shared_key_with_symbols_is_a_secret() {
+        assert_found(
+            "Pre-shared key: 7tK#w2Lq!Vz9Mx4Pb8Rn",
+            "api_key",
+            "7tK#w2Lq!Vz9Mx4Pb8Rn",
+        );
     }
 
     #[test]

@@ -466,7 +466,8 @@ mod tests {
 
     #[test]
     fn postscript_after_the_signature_is_the_sellers_words() {
-        let text = "See you then.\n\nBest regards,\nSam\n+1 415 555 0100\n\nP.S. We can do 20% off.\n";
+        let text =
+            "See you then.\n\nBest regards,\nSam\n+1 415 555 0100\n\nP.S. We can do 20% off.\n";
         let doc = Document::new("body", text, None);
         assert!(doc.in_signature(text.find("+1").unwrap()));
         assert!(!doc.in_signature(text.find("20%").unwrap()));

@@ -126,7 +126,11 @@ impl TryFrom<RawSensitivity> for Sensitivity {
 
 impl Sensitivity {
     /// The named operating points.
-    pub const NAMED: [Sensitivity; 3] = [Sensitivity::Strict, Sensitivity::Balanced, Sensitivity::Lenient];
+    pub const NAMED: [Sensitivity; 3] = [
+        Sensitivity::Strict,
+        Sensitivity::Balanced,
+        Sensitivity::Lenient,
+    ];
 
     /// The probability at or above which the model's category counts.
     pub fn threshold(self) -> f32 {
