@@ -9,12 +9,12 @@
 //!
 //! Whose words and whose data: contact details that belong to the conversation are not
 //! third-party data. The sender's own e-mail and phone, the recipients' addresses, and, in
-//! a letter, everything but a third person's personal phone or mailbox (see [`whose`]) are
+//! a letter, everything but a third person's personal phone or mailbox (see `whose`) are
 //! not reported; neither are phone numbers and addresses in quoted inbound text, which are
 //! the buyer's signature, not the seller's disclosure. A number labelled as an order,
 //! ticket, company or meeting number is not a phone number, a section number is not an IP
-//! address, and a meeting's passcode is not a credential (see [`labels`]). Cards, IBANs, national ids and secrets are reported
-//! whoever they belong to.
+//! address, and a meeting's passcode is not a credential (see `labels`). Cards, IBANs,
+//! national ids (see `national_id`) and secrets are reported whoever they belong to.
 //!
 //! The gate reads every message, so this detector is built for speed: hand-written byte
 //! scanners, each started by a cheap trigger (a digit, `+`, `(`, `@`, `:`), and two

@@ -311,7 +311,7 @@ fn label_before(text: &str, start: usize) -> Option<Label> {
             return None;
         }
         let rest = head.get(..head.len() - word.len())?.trim_end_matches(' ');
-        if rest.ends_with(|c: char| matches!(c, ',' | ';' | '.' | '!' | '?' | ':')) {
+        if rest.ends_with([',', ';', '.', '!', '?', ':']) {
             return None;
         }
         head = rest;
