@@ -80,12 +80,7 @@ fn email(subject: &str, body: &str, inbound: Option<&str>) -> Action {
 }
 
 fn judge(action: &Action) -> DecisionRecord {
-    decide(
-        action,
-        &Context::default(),
-        &Policy::default_policy(),
-        now(),
-    )
+    decide(action, &Context::default(), Policy::default_policy(), now())
 }
 
 fn wrap(sentence: &str) -> String {

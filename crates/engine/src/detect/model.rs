@@ -662,7 +662,7 @@ mod tests {
             features: cfg.features(&input(&doc)),
             labels: [false, true, false],
         };
-        let model = train(&[ex.clone()], &cfg);
+        let model = train(std::slice::from_ref(&ex), &cfg);
         let back = Model::from_bytes(&model.to_bytes()).unwrap();
         let (a, b) = (model.score(&ex.features), back.score(&ex.features));
         for l in 0..L {
