@@ -5,16 +5,12 @@
 //! the recipient's title and the rules' findings (including the lexicon's sub-threshold
 //! cues). At or above the policy's sensitivity threshold the category counts: the rules'
 //! findings stay, or, when no rule fired, the model reports the sentence that weighs most
-//! and the features behind it. Below it, the rules' findings of that category are dropped:
-//! that is where a trigger word used in an unrelated sense stops holding routine mail.
-//! Facts about the recipient (an executive title, a CRM role) are never overruled.
+//! and the features behind it. It never drops a rule's finding: a probability over the whole
+//! message can fall when routine sentences are added, and content must never loosen a
+//! decision.
 
 use crate::detect::model::{Input, LABELS, Model, describe_features};
 use crate::finding::{Category, Finding};
-
-/// A rule finding this sure (a strong term with a claim or a figure, several terms) is not
-/// a close call: the model may add findings, never overrule these.
-const CERTAIN: f32 = 0.85;
 
 /// Which judgement decides the protected categories (`eval --detectors` compares them).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -37,11 +33,6 @@ pub(crate) fn is_cue(f: &Finding) -> bool {
         .is_some_and(|kind| kind.starts_with("cue-"))
 }
 
-/// Facts about the recipient, which no wording can change.
-fn is_recipient_fact(f: &Finding) -> bool {
-    f.category == Category::Executive && matches!(f.subtopic.as_str(), "title" | "crm_role")
-}
-
 /// Applies the model to the rules' findings for one message.
 pub(crate) fn apply(
     model: &Model,
@@ -55,11 +46,10 @@ pub(crate) fn apply(
     for f in findings {
         if is_cue(&f) {
             cues.push(f);
-        } else if !LABELS.contains(&f.category)
-            || is_recipient_fact(&f)
-            || f.confidence >= CERTAIN
-            || scores.of(f.category).is_some_and(|p| p >= threshold)
-        {
+        } else {
+            // The model never drops a rule's finding: its probability reads the whole
+            // message, so routine sentences added around an offer could lower it, and
+            // content must never loosen a decision (tests/properties.rs).
             out.push(f);
         }
     }
