@@ -135,8 +135,8 @@ impl Sensitivity {
     /// The probability at or above which the model's category counts.
     pub fn threshold(self) -> f32 {
         match self {
-            Sensitivity::Strict => 0.05,
-            Sensitivity::Balanced => 0.1,
+            Sensitivity::Strict => 0.1,
+            Sensitivity::Balanced => 0.2,
             Sensitivity::Lenient => 0.3,
             Sensitivity::Threshold(t) => t,
         }
