@@ -16,6 +16,7 @@ use crate::action::{Action, Payload};
 use crate::context::Context;
 use crate::decision::{Decision, DecisionRecord};
 use crate::detect::model::{Features, Input, Model, ModelError, TrainConfig};
+use crate::detect::normalize::Normalized;
 use crate::detect::{self, Detector, DetectorError, Document, Signals};
 use crate::finding::{Category, Finding};
 use crate::guards::{self, GuardResult};
@@ -89,8 +90,8 @@ impl Gate {
         ctx: &Context,
         policy: &Policy,
     ) -> Result<Vec<Finding>, GateError> {
-        let findings = self.findings(action, ctx, policy)?;
         if self.judgement == Judgement::Rules {
+            let findings = self.findings(action, ctx, policy)?;
             return Ok(findings
                 .into_iter()
                 .filter(|f| !judgement::is_cue(f))
@@ -101,7 +102,8 @@ impl Gate {
             .as_ref()
             .map_err(|e| GateError::Model(e.clone()))?;
         let threshold = policy.config.model.sensitivity.threshold();
-        let mut judged = with_input(action, ctx, &findings, self.judgement, |input, original| {
+        let mut judged = self.read(action, ctx, policy, |findings, reading| {
+            let input = reading.input(&findings, self.judgement);
             let kept = match self.judgement {
                 // The model alone: no rule speaks for a protected category.
                 Judgement::Model => findings
@@ -111,15 +113,15 @@ impl Gate {
                     .collect(),
                 _ => findings.clone(),
             };
-            let mut judged = judgement::apply(model, input, kept, threshold);
+            let mut judged = judgement::apply(model, &input, kept, threshold);
             // The model's own findings point into the normalised text; the rules' already
             // point into the original.
             for f in judged.iter_mut().filter(|f| f.rule.starts_with("model.")) {
-                let range = original(&f.field, f.start..f.end);
+                let range = reading.original(&f.field, f.start..f.end);
                 (f.start, f.end) = (range.start, range.end);
             }
             judged
-        });
+        })?;
         judged.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
         Ok(judged)
     }
@@ -132,14 +134,9 @@ impl Gate {
         policy: &Policy,
         cfg: &TrainConfig,
     ) -> Result<Features, GateError> {
-        let findings = self.findings(action, ctx, policy)?;
-        Ok(with_input(
-            action,
-            ctx,
-            &findings,
-            self.judgement,
-            |input, _| cfg.features(input),
-        ))
+        self.read(action, ctx, policy, |findings, reading| {
+            cfg.features(&reading.input(&findings, self.judgement))
+        })
     }
 
     /// Decides, failing closed: never panics, never allows on error.
@@ -175,6 +172,18 @@ impl Gate {
         ctx: &Context,
         policy: &Policy,
     ) -> Result<Vec<Finding>, GateError> {
+        self.read(action, ctx, policy, |findings, _| findings)
+    }
+
+    /// Normalises every field once, runs the detectors over it, and hands the findings
+    /// (spans in the original bytes) and the model's view of the same reading to `then`.
+    fn read<R>(
+        &self,
+        action: &Action,
+        ctx: &Context,
+        policy: &Policy,
+        then: impl FnOnce(Vec<Finding>, &Reading<'_>) -> R,
+    ) -> Result<R, GateError> {
         let limit = policy.config.limits.max_body_bytes;
         let texts = texts(action);
         for (field, text) in &texts {
@@ -216,18 +225,27 @@ impl Gate {
             })
         };
         let inbound = inbound.map(normalize).transpose()?;
+        let normalized = texts
+            .iter()
+            .map(|(_, text)| normalize(text))
+            .collect::<Result<Vec<_>, _>>()?;
+        let docs: Vec<Document<'_>> = texts
+            .iter()
+            .zip(&normalized)
+            .map(|((field, _), n)| {
+                let quoted = match field.as_str() {
+                    "body" => inbound.as_ref().map(|n| n.text.as_str()),
+                    _ => None,
+                };
+                Document::new(field, &n.text, quoted)
+            })
+            .collect();
         let mut findings = Vec::new();
-        for (field, text) in &texts {
-            let normalized = normalize(text)?;
-            let quoted = match field.as_str() {
-                "body" => inbound.as_ref().map(|n| n.text.as_str()),
-                _ => None,
-            };
-            let doc = Document::new(field, &normalized.text, quoted);
+        for (((field, text), normalized), doc) in texts.iter().zip(&normalized).zip(&docs) {
             let first = findings.len();
             for detector in &self.detectors {
                 let ran = catch_unwind(AssertUnwindSafe(|| {
-                    detector.detect(&doc, &signals, &mut findings)
+                    detector.detect(doc, &signals, &mut findings)
                 }));
                 match ran {
                     Ok(result) => result?,
@@ -265,7 +283,13 @@ impl Gate {
         }
         findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
         findings.dedup();
-        Ok(findings)
+        let reading = Reading {
+            texts: &texts,
+            normalized: &normalized,
+            docs: &docs,
+            recipient_title: signals.recipient_title,
+        };
+        Ok(then(findings, &reading))
     }
 
     fn try_decide(
@@ -464,49 +488,38 @@ impl Gate {
     }
 }
 
-/// Builds the model's view of an action — the same normalised text the detectors read — and
-/// hands it to `f` with a way back from normalised spans to the original bytes. Under
-/// `Judgement::Model` the rules' findings are not shown to the model.
-fn with_input<R>(
-    action: &Action,
-    ctx: &Context,
-    findings: &[Finding],
-    judgement: Judgement,
-    f: impl FnOnce(&Input<'_>, &dyn Fn(&str, Range<usize>) -> Range<usize>) -> R,
-) -> R {
-    use detect::normalize::normalize;
-    let inbound = match &action.payload {
-        Payload::Email(e) => e.in_reply_to.as_ref().map(|m| normalize(&m.text)),
-        _ => None,
-    };
-    let body_text = normalize(action.body());
-    let subject_text = (!action.subject().is_empty()).then(|| normalize(action.subject()));
-    let body = Document::new(
-        "body",
-        &body_text.text,
-        inbound.as_ref().map(|n| n.text.as_str()),
-    );
-    let subject = subject_text
-        .as_ref()
-        .map(|n| Document::new("subject", &n.text, None));
-    let shown: &[Finding] = if judgement == Judgement::Model {
-        &[]
-    } else {
-        findings
-    };
-    let original = |field: &str, range: Range<usize>| match (field, &subject_text) {
-        ("subject", Some(n)) => n.original_range(range),
-        _ => body_text.original_range(range),
-    };
-    f(
-        &Input {
-            body: &body,
-            subject: subject.as_ref(),
-            recipient_title: ctx.contact.as_ref().and_then(|c| c.title.as_deref()),
-            findings: shown,
-        },
-        &original,
-    )
+/// One action as the detectors read it: each field's original, its normalised text and
+/// its sentences, in the same order (body first).
+struct Reading<'a> {
+    texts: &'a [(String, &'a str)],
+    normalized: &'a [Normalized],
+    docs: &'a [Document<'a>],
+    recipient_title: Option<&'a str>,
+}
+
+impl Reading<'_> {
+    /// What the model reads: the body and subject, the title, and the rules' findings
+    /// (none when the model judges alone).
+    fn input<'f>(&'f self, findings: &'f [Finding], judgement: Judgement) -> Input<'f> {
+        Input {
+            body: &self.docs[0],
+            subject: self.docs.iter().find(|d| d.field == "subject"),
+            recipient_title: self.recipient_title,
+            findings: if judgement == Judgement::Model {
+                &[]
+            } else {
+                findings
+            },
+        }
+    }
+
+    /// A span of a field's normalised text, in its original bytes.
+    fn original(&self, field: &str, range: Range<usize>) -> Range<usize> {
+        match self.texts.iter().position(|(f, _)| f == field) {
+            Some(i) => self.normalized[i].original_range(range),
+            None => range,
+        }
+    }
 }
 
 /// The texts detectors read, by field: body, subject, and the text values of CRM changes.

@@ -5,7 +5,7 @@
 //! tries to steer the AI makes the AI's reply suspect, and a draft that tells the gate how
 //! to classify it is never taken at its word.
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 
 use super::{Detector, DetectorError, Document, Signals};
 use crate::finding::{Category, Finding};
@@ -155,6 +155,7 @@ impl InjectionDetector {
         )]
         let automaton = AhoCorasickBuilder::new()
             .ascii_case_insensitive(true)
+            .kind(Some(AhoCorasickKind::DFA))
             .match_kind(MatchKind::LeftmostLongest)
             .build(&patterns)
             .expect("the injection phrases build");

@@ -18,7 +18,7 @@ mod terms;
 
 use std::collections::HashMap;
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 
 use super::text::{Document, Sentence};
 use super::{Detector, DetectorError, Signals};
@@ -141,6 +141,7 @@ impl LexiconDetector {
         )]
         let automaton = AhoCorasickBuilder::new()
             .ascii_case_insensitive(true)
+            .kind(Some(AhoCorasickKind::DFA))
             .match_kind(MatchKind::LeftmostLongest)
             .build(&texts)
             .expect("the lexicon builds");
