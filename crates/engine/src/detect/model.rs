@@ -175,6 +175,7 @@ fn extract(
     let mut title_group = Group::default();
     let mut toks = Vec::new();
     let mut own_words = 0usize;
+    let mut scratch = (String::new(), Vec::new());
 
     // Only the buckets asked for get a name: explanations want a handful, not thousands.
     let mut name = |b: u32, s: &dyn Fn() -> String| {
@@ -200,7 +201,7 @@ fn extract(
                     group.add(b);
                     name(b, &|| format!("{t} {next}"));
                 }
-                char_grams(t, buckets, group, name);
+                char_grams(t, buckets, group, &mut scratch, name);
             }
         };
 
@@ -296,23 +297,28 @@ fn char_grams(
     word: &str,
     buckets: u32,
     group: &mut Group,
+    scratch: &mut (String, Vec<usize>),
     name: &mut dyn FnMut(u32, &dyn Fn() -> String),
 ) {
     const N: usize = 4;
     if word.chars().count() < N {
         return;
     }
-    let marked: Vec<char> = std::iter::once('^')
-        .chain(word.chars())
-        .chain(std::iter::once('$'))
-        .collect();
-    let mut buf = String::with_capacity(16);
-    for w in marked.windows(N) {
-        buf.clear();
-        buf.extend(w);
-        let b = bucket(Space::Chars, &[&buf], buckets);
+    // Slices of one marked string: the same bytes as collecting each window, without the
+    // allocations (the shipped weights hash these bytes).
+    let (marked, starts) = scratch;
+    marked.clear();
+    marked.push('^');
+    marked.push_str(word);
+    marked.push('$');
+    starts.clear();
+    starts.extend(marked.char_indices().map(|(i, _)| i));
+    starts.push(marked.len());
+    for w in starts.windows(N + 1) {
+        let gram = &marked[w[0]..w[N]];
+        let b = bucket(Space::Chars, &[gram], buckets);
         group.add(b);
-        name(b, &|| format!("chars: {}", w.iter().collect::<String>()));
+        name(b, &|| format!("chars: {gram}"));
     }
 }
 
@@ -648,6 +654,27 @@ mod tests {
                 "we", "can", "do", "0", "%", "off", "$", "0", "0", "per", "seat"
             ]
         );
+    }
+
+    #[test]
+    fn char_grams_are_whole_characters_with_edges_marked() {
+        let mut group = Group::default();
+        let mut named = HashMap::new();
+        let mut scratch = (String::new(), Vec::new());
+        let grams = ["^réd", "rédu", "éduc", "duc$"];
+        for g in grams {
+            named.insert(bucket(Space::Chars, &[g], 1 << 20), String::new());
+        }
+        let mut name = |b: u32, s: &dyn Fn() -> String| {
+            if let Some(slot) = named.get_mut(&b) {
+                *slot = s();
+            }
+        };
+        char_grams("réduc", 1 << 20, &mut group, &mut scratch, &mut name);
+        assert_eq!(group.buckets.len(), grams.len());
+        for g in grams {
+            assert!(named.values().any(|n| n == &format!("chars: {g}")), "{g}");
+        }
     }
 
     #[test]
