@@ -122,7 +122,7 @@ def main():
             raise SystemExit(f"re-proposing {tid} failed: {r.stderr.strip()}")
         aid = json.loads(r.stdout.strip().splitlines()[-1])["action_id"]
         if outcome == "approve":
-            step(1, "approve", ["approve", aid, "--reviewer", "dee.desk"])
+            step(1, "approve", ["approve", aid, "--revision", "1", "--reviewer", "dee.desk"])
         elif outcome == "reject":
             step(1, "reject", ["reject", aid, "--reviewer", "dee.desk", "--reason", "too generous"])
         step(n_steps - 1, "deliver", deliver + [f"w{i}"])

@@ -358,6 +358,24 @@ fn parse_payload(kind: &ActionKind, v: &Value) -> Result<Payload, ActionError> {
         if changes.is_empty() {
             return Err(ActionError::new("payload.changes", "is empty"));
         }
+        // CRMs match field names without case: two spellings of one field would let the
+        // second slip past what the first was reviewed for.
+        let mut seen: BTreeMap<String, &str> = BTreeMap::new();
+        for name in changes.keys() {
+            let key = crate::names::crm_field(name);
+            if key.is_empty() {
+                return Err(ActionError::new(
+                    format!("payload.changes.{name}"),
+                    "is not a field name",
+                ));
+            }
+            if let Some(first) = seen.insert(key, name) {
+                return Err(ActionError::new(
+                    format!("payload.changes.{name}"),
+                    format!("names the same CRM field as `{first}`"),
+                ));
+            }
+        }
         return Ok(Payload::CrmUpdate(CrmUpdate {
             changes: changes
                 .iter()
@@ -471,6 +489,25 @@ mod tests {
         let err = Action::from_json(&json!({"kind": "crm.opportunity.update", "payload": {}}))
             .unwrap_err();
         assert_eq!(err.field, "payload.changes");
+    }
+
+    #[test]
+    fn two_spellings_of_one_crm_field_are_refused() {
+        let update =
+            |changes| json!({"kind": "crm.opportunity.update", "payload": {"changes": changes}});
+        let err = Action::from_json(&update(json!({"stage": "Qualify", "Stage": "Closed Won"})))
+            .unwrap_err();
+        assert!(err.field.starts_with("payload.changes."), "{err}");
+        assert!(
+            err.to_string().contains("names the same CRM field as"),
+            "{err}"
+        );
+        let err = Action::from_json(&update(
+            json!({"close_date": "2027-01-01", "Close\u{200B}Date": "2026-12-31"}),
+        ))
+        .unwrap_err();
+        assert!(err.field.starts_with("payload.changes."), "{err}");
+        assert!(Action::from_json(&update(json!({"\u{200B} ": 1}))).is_err());
     }
 
     #[test]

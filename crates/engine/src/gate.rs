@@ -358,15 +358,27 @@ impl Gate {
         // CRM field changes that need a human.
         if let Payload::CrmUpdate(update) = &action.payload {
             for field in update.changes.keys() {
-                if let Some(rule) = cfg.crm_fields.get(field) {
-                    tier = tier.tighten(rule.tier);
-                    roles.extend(rule.roles.iter().cloned());
-                    reasons.push(format!(
-                        "changes the opportunity's {} ({}): needs {}",
-                        field.replace('_', " "),
-                        rule.tier,
-                        join(&rule.roles)
-                    ));
+                match cfg.crm_field(field) {
+                    Some((_, rule)) if rule.tier == Tier::AutomationSafe => {}
+                    Some((name, rule)) => {
+                        tier = tier.tighten(rule.tier);
+                        roles.extend(rule.roles.iter().cloned());
+                        reasons.push(format!(
+                            "changes the opportunity's {} ({}): needs {}",
+                            name.replace('_', " "),
+                            rule.tier,
+                            join(&rule.roles)
+                        ));
+                    }
+                    // A field the policy does not name may be anything the CRM has.
+                    None => {
+                        tier = tier.tighten(Tier::ManagerApproved);
+                        roles.insert("manager".to_owned());
+                        reasons.push(format!(
+                            "changes the opportunity's `{field}`, a field the policy does not \
+                             list: held for a manager"
+                        ));
+                    }
                 }
             }
         }

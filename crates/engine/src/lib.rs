@@ -16,6 +16,7 @@ pub mod detect;
 pub mod finding;
 pub mod gate;
 pub mod guards;
+pub mod names;
 pub mod policy;
 pub mod tier;
 

@@ -190,6 +190,21 @@ mod tests {
     }
 
     #[test]
+    fn two_spellings_of_one_crm_field_are_a_policy_problem() {
+        let toml = format!(
+            "{}\n[crm_fields.CloseDate]\ntier = \"automation_safe\"\n",
+            DEFAULT_SOURCES.toml.1
+        );
+        let err = PolicyConfig::parse("p.toml", &toml).unwrap_err();
+        assert!(
+            err.iter()
+                .any(|p| p.message.contains("are one CRM field")
+                    && p.message.contains("`CloseDate`")),
+            "{err:?}"
+        );
+    }
+
+    #[test]
     fn toml_syntax_error_has_its_position() {
         let err = PolicyConfig::parse("p.toml", "name = \"x\"\nroles = [\n").unwrap_err();
         assert_eq!(err[0].file, "p.toml");

@@ -38,7 +38,7 @@ pub struct ErrorBody {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ErrorDetail {
     /// Stable machine-readable code: `bad_request`, `unauthorized`, `forbidden`, `not_found`,
-    /// `conflict`, `idempotency_conflict`, `payload_too_large`, `unsupported_media_type`,
+    /// `conflict`, `idempotency_conflict`, `precondition_required`, `payload_too_large`, `unsupported_media_type`,
     /// `validation_failed`, `rate_limited`, `timeout`, `unavailable`, `internal`.
     pub code: String,
     /// What is wrong, in plain words (lowercase, one line).
@@ -185,6 +185,7 @@ impl From<StoreError> for ApiError {
             )
             .field("Idempotency-Key"),
             StoreError::NotHeld { .. } => Self::conflict(e.to_string()),
+            StoreError::StaleRevision { .. } => Self::conflict(e.to_string()).field("revision"),
             StoreError::Refused(_) => Self::forbidden(e.to_string()),
             StoreError::LeaseLost { .. } => Self::conflict(e.to_string()),
             StoreError::AuditBroken(_) => Self::conflict(e.to_string()),

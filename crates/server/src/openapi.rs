@@ -43,6 +43,11 @@ pub struct NotFound(ErrorBody);
 )]
 pub struct Conflict(ErrorBody);
 
+/// A precondition the request must carry.
+#[derive(ToResponse)]
+#[response(description = "Precondition required: say which revision you reviewed")]
+pub struct PreconditionRequired(ErrorBody);
+
 /// Body over the limit.
 #[derive(ToResponse)]
 #[response(description = "The request body is over the server's limit")]
@@ -115,7 +120,7 @@ pub struct Unavailable(ErrorBody);
         routes::health::metrics,
     ),
     components(schemas(ErrorBody, crate::error::ErrorDetail), responses(
-        BadRequest, Unauthorized, Forbidden, NotFound, Conflict, TooLarge,
+        BadRequest, Unauthorized, Forbidden, NotFound, Conflict, PreconditionRequired, TooLarge,
         UnsupportedMediaType, Invalid, RateLimited, Unavailable
     )),
     modifiers(&Bearer),

@@ -358,11 +358,12 @@ fn quiet_hours_until(c: &Current, policy: &Policy, now: DateTime<Utc>) -> Option
 }
 
 impl Store {
-    /// `reviewer` approves the latest revision of a held action. Releases it to the outbox
-    /// when every required role is covered.
+    /// `reviewer` approves `revision`, the one they read, which must be the latest of a
+    /// held action. Releases it to the outbox when every required role is covered.
     pub async fn approve(
         &self,
         action_id: &str,
+        revision: i64,
         reviewer: &str,
         policy: &Policy,
         now: DateTime<Utc>,
@@ -371,6 +372,13 @@ impl Store {
         let mut tx = self.pool.write(Lock::AuditChain).await?;
         let c = current(&mut tx, action_id).await?;
         ensure_held(&c)?;
+        if revision != c.revision {
+            return Err(StoreError::StaleRevision {
+                action_id: c.action_id,
+                latest: c.revision,
+                reviewed: revision,
+            });
+        }
         let reviewer = registry::reviewer_by_name(&mut tx, reviewer).await?;
         let protected = protected(&mut tx, action_id).await?;
         let on_behalf_of = c.on_behalf_of.clone().unwrap_or_default();

@@ -35,6 +35,17 @@ pub enum StoreError {
     /// The action is not in a state that allows the operation.
     #[error("action `{action_id}` is {status}, not held")]
     NotHeld { action_id: String, status: String },
+    /// An approval of a revision that is no longer the latest: the reviewer did not read
+    /// what would be released.
+    #[error(
+        "action `{action_id}` is at revision {latest}; you reviewed revision {reviewed}: \
+         read it again before approving"
+    )]
+    StaleRevision {
+        action_id: String,
+        latest: i64,
+        reviewed: i64,
+    },
     /// The operation is not permitted (authorization, separation of duties, duplicates).
     #[error("{0}")]
     Refused(String),

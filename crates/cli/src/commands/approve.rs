@@ -1,5 +1,6 @@
-//! `countersign approve ACTION_ID --reviewer NAME`: approve the latest revision of a held
-//! action; it is released to the outbox when every required role has approved.
+//! `countersign approve ACTION_ID --revision N --reviewer NAME`: approve the revision you
+//! read (`countersign show`), which must be the latest of a held action; it is released to
+//! the outbox when every required role has approved.
 
 use std::io::{self, Write};
 use std::path::PathBuf;
@@ -15,6 +16,9 @@ use crate::database::{self, DatabaseArgs};
 pub struct ApproveArgs {
     /// The held action's id (`act_…`).
     pub action_id: String,
+    /// The revision you read; refused when the action was edited since.
+    #[arg(long)]
+    pub revision: i64,
     /// The approving reviewer (from `countersign reviewers add`).
     #[arg(long)]
     pub reviewer: String,
@@ -45,7 +49,13 @@ async fn approve(args: ApproveArgs) -> anyhow::Result<Outcome> {
     };
     let policy = database::policy(&store, args.policy.as_deref()).await?;
     let outcome = match store
-        .approve(&args.action_id, &args.reviewer, &policy, database::now())
+        .approve(
+            &args.action_id,
+            args.revision,
+            &args.reviewer,
+            &policy,
+            database::now(),
+        )
         .await
     {
         Ok(o) => o,

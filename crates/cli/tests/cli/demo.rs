@@ -290,6 +290,7 @@ fn the_served_demo_answers_health_the_inbox_and_a_demo_login() {
         })
         .unwrap_or_else(|| panic!("no half-approved CRM change waits for deal_desk:\n{waiting}"));
     let action_id = crm_change["action_id"].as_str().unwrap();
+    let approval = serde_json::json!({ "revision": crm_change["revision"] }).to_string();
     let body = r#"{"name":"alex.romero","password":"demo-alex-lumenfield"}"#;
     let (_, answer) = http(
         &addr,
@@ -307,7 +308,9 @@ fn the_served_demo_answers_health_the_inbox_and_a_demo_login() {
         &addr,
         &format!(
             "POST /v1/actions/{action_id}/approve HTTP/1.1\r\nHost: 127.0.0.1\r\n\
-             Authorization: Bearer {token}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+             Authorization: Bearer {token}\r\nContent-Type: application/json\r\n\
+             Content-Length: {}\r\nConnection: close\r\n\r\n{approval}",
+            approval.len()
         ),
     );
     assert_eq!(status, 200, "{answer}");

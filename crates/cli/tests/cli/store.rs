@@ -114,6 +114,8 @@ fn a_held_discount_is_queued_approved_by_the_deal_desk_and_audited() {
         .args([
             "approve",
             &held,
+            "--revision",
+            "1",
             "--reviewer",
             "sid.security",
             "--database-url",
@@ -128,7 +130,35 @@ fn a_held_discount_is_queued_approved_by_the_deal_desk_and_audited() {
     );
     assert_eq!(run_json(&db, &["queue"]).len(), 1);
 
-    let approved = run_json(&db, &["approve", &held, "--reviewer", "dora.dealdesk"]);
+    // An approval names the revision read: a stale one is refused with exit 1.
+    let stale = countersign()
+        .args([
+            "approve",
+            &held,
+            "--revision",
+            "2",
+            "--reviewer",
+            "dora.dealdesk",
+        ])
+        .args(["--database-url", &db.url])
+        .assert()
+        .code(1);
+    let stderr = String::from_utf8_lossy(&stale.get_output().stderr).into_owned();
+    assert!(
+        stderr.contains("is at revision 1; you reviewed revision 2"),
+        "{stderr}"
+    );
+    let approved = run_json(
+        &db,
+        &[
+            "approve",
+            &held,
+            "--revision",
+            "1",
+            "--reviewer",
+            "dora.dealdesk",
+        ],
+    );
     assert_eq!(approved[0]["status"], "approved");
     assert!(run_json(&db, &["queue"]).is_empty());
     let shown = run_json(&db, &["show", &held]);

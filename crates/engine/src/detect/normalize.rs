@@ -225,7 +225,7 @@ fn only_ascii_tricks(text: &str) -> bool {
 }
 
 /// Zero-width, bidi control and other invisible format characters.
-fn is_invisible(c: char) -> bool {
+pub(crate) fn is_invisible(c: char) -> bool {
     matches!(
         c,
         '\u{00AD}'

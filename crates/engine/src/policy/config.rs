@@ -22,7 +22,7 @@ struct RawPolicy {
     limits: Limits,
     tiers: BTreeMap<Spanned<String>, Tier>,
     #[serde(default)]
-    crm_fields: BTreeMap<String, RawRule>,
+    crm_fields: BTreeMap<Spanned<String>, RawRule>,
     categories: BTreeMap<Spanned<String>, RawCategoryRule>,
     #[serde(default)]
     data_classes: BTreeMap<String, RawDataClass>,
@@ -263,6 +263,17 @@ pub struct PolicyConfig {
 }
 
 impl PolicyConfig {
+    /// The policy's rule for a CRM field, matched as the CRM matches names
+    /// ([`crate::names::crm_field`]), with the name the policy gives it.
+    #[must_use]
+    pub fn crm_field(&self, field: &str) -> Option<(&str, &Rule)> {
+        let key = crate::names::crm_field(field);
+        self.crm_fields
+            .iter()
+            .find(|(name, _)| crate::names::crm_field(name) == key)
+            .map(|(name, rule)| (name.as_str(), rule))
+    }
+
     /// Parses and validates; on failure returns every problem found, each with a position.
     pub fn parse(file: &str, src: &str) -> Result<Self, Vec<PolicyProblem>> {
         let raw: RawPolicy = toml::from_str(src).map_err(|e| {
@@ -309,11 +320,25 @@ impl PolicyConfig {
             tiers.insert(kind.into_inner(), tier);
         }
 
-        let mut crm_fields = BTreeMap::new();
+        let mut crm_fields: BTreeMap<String, Rule> = BTreeMap::new();
         for (field, rule) in raw.crm_fields {
             let roles = check_roles(&rule.roles, &mut problem);
+            let key = crate::names::crm_field(field.get_ref());
+            if let Some(other) = crm_fields
+                .keys()
+                .find(|f| crate::names::crm_field(f) == key)
+            {
+                problem(
+                    field.span().start,
+                    format!(
+                        "`{}` and `{other}` are one CRM field (CRMs match names without case \
+                         or separators)",
+                        field.get_ref()
+                    ),
+                );
+            }
             crm_fields.insert(
-                field,
+                field.into_inner(),
                 Rule {
                     tier: rule.tier,
                     roles,

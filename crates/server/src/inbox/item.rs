@@ -932,7 +932,13 @@ pub async fn approve(
     let policy = state.policy();
     state
         .store
-        .approve(&action_id, &reviewer.account.name, &policy, Utc::now())
+        .approve(
+            &action_id,
+            f.revision,
+            &reviewer.account.name,
+            &policy,
+            Utc::now(),
+        )
         .await?;
     metrics::counter!(crate::metrics::REVIEWS, "outcome" => "approval").increment(1);
     Ok(see_other(&format!(

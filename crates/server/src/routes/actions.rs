@@ -289,9 +289,13 @@ pub async fn read(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(action_id): ApiPath<String>,
-) -> Result<ApiJson<ActionBody>, ApiError> {
+) -> Result<impl IntoResponse, ApiError> {
     let view = visible(&state, &caller.principal, &action_id).await?;
-    body(&view)
+    let latest = view.revisions.last().map_or(0, |r| r.number);
+    Ok((
+        [(axum::http::header::ETAG, etag(&view.action_id, latest))],
+        body(&view)?,
+    ))
 }
 
 fn body(view: &ActionView) -> Result<ApiJson<ActionBody>, ApiError> {
@@ -315,17 +319,88 @@ pub struct ApprovalResult {
     pub outbox_id: Option<i64>,
 }
 
-/// Approve the latest revision of a held action.
+/// Which revision the reviewer read: an approval names it, so a rep's later edit cannot
+/// ride on it.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ApproveRequest {
+    /// The revision read (`revisions[].number` of `GET /v1/actions/{id}`). Instead, send
+    /// `If-Match` with the `ETag` that read returned.
+    #[schema(example = 1)]
+    pub revision: Option<i64>,
+}
+
+/// The `ETag` of an action as a reviewer reads it: its id and latest revision.
+fn etag(action_id: &str, revision: i64) -> String {
+    format!("\"{action_id}/{revision}\"")
+}
+
+/// The revision an approval is for, from the body or `If-Match`; both must agree.
+fn reviewed_revision(action_id: &str, headers: &HeaderMap, body: &[u8]) -> Result<i64, ApiError> {
+    let from_body = if body.iter().all(u8::is_ascii_whitespace) {
+        None
+    } else {
+        serde_json::from_slice::<ApproveRequest>(body)
+            .map_err(|e| ApiError::validation("body", e.to_string()))?
+            .revision
+    };
+    let from_header = match headers.get(axum::http::header::IF_MATCH) {
+        None => None,
+        Some(v) => {
+            let bad = || {
+                ApiError::validation(
+                    "If-Match",
+                    format!("must be this action's ETag, `{}`", etag(action_id, 1)),
+                )
+            };
+            let v = v.to_str().map_err(|_| bad())?.trim();
+            let v = v.strip_prefix("W/").unwrap_or(v);
+            let inner = v
+                .strip_prefix('"')
+                .and_then(|v| v.strip_suffix('"'))
+                .ok_or_else(bad)?;
+            let (id, n) = inner.rsplit_once('/').ok_or_else(bad)?;
+            if id != action_id {
+                return Err(bad());
+            }
+            Some(n.parse::<i64>().map_err(|_| bad())?)
+        }
+    };
+    match (from_body, from_header) {
+        (Some(b), Some(h)) if b != h => Err(ApiError::validation(
+            "revision",
+            format!("the body says revision {b} and If-Match says {h}"),
+        )),
+        (Some(n), _) | (None, Some(n)) => Ok(n),
+        (None, None) => Err(ApiError::new(
+            StatusCode::PRECONDITION_REQUIRED,
+            "precondition_required",
+            "say which revision you reviewed: `{\"revision\": N}` in the body, or `If-Match` \
+             with the ETag of `GET /v1/actions/{id}`",
+        )
+        .field("revision")),
+    }
+}
+
+/// Approve the revision you read, which must be the latest of a held action.
 ///
+/// Send `{"revision": N}` or `If-Match` with the action's `ETag`: 409 when the action was
+/// edited since (read it again), 428 when neither is given.
 /// The approval covers the required roles the reviewer holds. The action is released to
 /// the outbox when every role is covered and, for a protected moment, someone besides the
 /// rep approved. Refused (403) for reviewers without a required role and for the rep
 /// approving their own protected moment.
 #[utoipa::path(
     post, path = "/v1/actions/{action_id}/approve", tag = "reviews",
-    params(("action_id" = String, Path, description = "The store's id (`act_…`)")),
+    params(
+        ("action_id" = String, Path, description = "The store's id (`act_…`)"),
+        ("If-Match" = Option<String>, Header, description = "The `ETag` of the revision read, instead of `revision` in the body"),
+    ),
+    request_body(content = Option<ApproveRequest>, content_type = "application/json"),
     responses(
         (status = 200, description = "Approved", body = ApprovalResult),
+        (status = 422, response = crate::openapi::Invalid),
+        (status = 428, response = crate::openapi::PreconditionRequired),
         (status = 401, response = crate::openapi::Unauthorized),
         (status = 403, response = crate::openapi::Forbidden),
         (status = 404, response = crate::openapi::NotFound),
@@ -339,13 +414,16 @@ pub async fn approve(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(action_id): ApiPath<String>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
 ) -> Result<ApiJson<ApprovalResult>, ApiError> {
     let account = caller.principal.account()?;
     let view = visible(&state, &caller.principal, &action_id).await?;
+    let revision = reviewed_revision(&action_id, &headers, &body)?;
     let policy = state.policy();
     let outcome = state
         .store
-        .approve(&action_id, &account.name, &policy, Utc::now())
+        .approve(&action_id, revision, &account.name, &policy, Utc::now())
         .await?;
     metrics::counter!(crate::metrics::REVIEWS, "outcome" => "approval").increment(1);
     if outcome.status == ActionStatus::Approved {

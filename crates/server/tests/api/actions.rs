@@ -44,13 +44,21 @@ async fn held_email_is_released_after_deal_desk_and_security_approve(kind: Kind)
     assert_eq!(q.body.as_array().unwrap().len(), 1);
 
     let a = app
-        .post(&format!("/v1/actions/{id}/approve"), &desk, &json!({}))
+        .post(
+            &format!("/v1/actions/{id}/approve"),
+            &desk,
+            &json!({"revision": 1}),
+        )
         .await;
     assert_eq!(a.status, StatusCode::OK, "{:?}", a.body);
     assert_eq!(a.body["status"], "held");
     assert_eq!(a.body["missing_roles"], json!(["security"]));
     let a = app
-        .post(&format!("/v1/actions/{id}/approve"), &sec, &json!({}))
+        .post(
+            &format!("/v1/actions/{id}/approve"),
+            &sec,
+            &json!({"revision": 1}),
+        )
         .await;
     assert_eq!(a.body["status"], "approved", "{:?}", a.body);
     assert!(a.body["outbox_id"].is_i64());
@@ -66,7 +74,11 @@ async fn held_email_is_released_after_deal_desk_and_security_approve(kind: Kind)
     );
     // Approving again: not held any more.
     let again = app
-        .post(&format!("/v1/actions/{id}/approve"), &desk, &json!({}))
+        .post(
+            &format!("/v1/actions/{id}/approve"),
+            &desk,
+            &json!({"revision": 1}),
+        )
         .await;
     assert_eq!(again.status, StatusCode::CONFLICT);
     app.stop().await;
@@ -307,7 +319,11 @@ async fn two_instances_share_one_database_policy_and_audit_chain(kind: Kind) {
     let p = a.propose_email(&key, "dana@acme.example", DISCOUNT).await;
     let id = p.body["action_id"].as_str().unwrap().to_owned();
     let ok = b
-        .post(&format!("/v1/actions/{id}/approve"), &desk, &json!({}))
+        .post(
+            &format!("/v1/actions/{id}/approve"),
+            &desk,
+            &json!({"revision": 1}),
+        )
         .await;
     assert_eq!(ok.body["status"], "approved", "{:?}", ok.body);
     // Both write concurrently; the chain stays one chain.

@@ -67,7 +67,7 @@ fn rows() -> Vec<Row> {
         row(
             M::POST,
             "/v1/actions/{fresh}/approve",
-            Some(json!({})),
+            Some(json!({"revision": 1})),
             [401, 403, 403, 403, 403, 200, 403, 403],
         ),
         row(
@@ -336,7 +336,11 @@ async fn every_role_gets_exactly_its_rights_on_every_endpoint(kind: Kind) {
     // The rep's refusal is separation of duties, said in those words.
     let own = held(&app).await;
     let r = app
-        .post(&format!("/v1/actions/{own}/approve"), &sam, &json!({}))
+        .post(
+            &format!("/v1/actions/{own}/approve"),
+            &sam,
+            &json!({"revision": 1}),
+        )
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     assert!(

@@ -310,7 +310,7 @@ async fn the_dashboard_shows_the_figures_of_a_known_history(kind: Kind) {
         .post(
             &format!("/v1/actions/{approved}/approve"),
             &desk,
-            &json!({}),
+            &json!({"revision": 1}),
         )
         .await;
     assert!(r.status.is_success(), "{:?}", r.body);

@@ -38,6 +38,7 @@ mod inbox_reports;
 mod limits;
 mod mcp;
 mod notifications;
+mod probes;
 mod schemathesis;
 mod serve;
 mod smtp;

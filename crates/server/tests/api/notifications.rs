@@ -105,7 +105,11 @@ async fn a_held_email_is_announced_to_its_reviewers_then_delivered_once_approved
     );
 
     let r = app
-        .post(&format!("/v1/actions/{id}/approve"), &dee, &json!({}))
+        .post(
+            &format!("/v1/actions/{id}/approve"),
+            &dee,
+            &json!({"revision": 1}),
+        )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
     let mail = smtp

@@ -27,6 +27,7 @@ async fn deal_desk_approval_releases_the_discount_to_the_outbox(t: &TestDb) {
         .store
         .approve(
             &id,
+            1,
             "dora.dealdesk",
             &t.policy,
             now() + Duration::minutes(20),
@@ -51,7 +52,7 @@ async fn deal_desk_approval_releases_the_discount_to_the_outbox(t: &TestDb) {
     // A released action is not approved twice.
     let err = t
         .store
-        .approve(&id, "dora.dealdesk", &t.policy, now())
+        .approve(&id, 1, "dora.dealdesk", &t.policy, now())
         .await
         .unwrap_err();
     assert_eq!(
@@ -67,7 +68,7 @@ async fn reviewer_without_a_required_role_is_refused(t: &TestDb) {
     let before = t.footprint().await;
     let err = t
         .store
-        .approve(&id, "sid.security", &t.policy, now())
+        .approve(&id, 1, "sid.security", &t.policy, now())
         .await
         .unwrap_err();
     assert!(err.is_refusal());
@@ -80,7 +81,7 @@ async fn reviewer_without_a_required_role_is_refused(t: &TestDb) {
     assert_eq!(t.footprint().await, before);
     let err = t
         .store
-        .approve(&id, "nobody", &t.policy, now())
+        .approve(&id, 1, "nobody", &t.policy, now())
         .await
         .unwrap_err();
     assert_eq!(err.to_string(), "reviewer `nobody` not found");
@@ -93,7 +94,7 @@ async fn the_rep_cannot_approve_their_own_protected_moment(t: &TestDb) {
     t.reviewer("sam.rep", &["rep", "deal_desk"]).await;
     let err = t
         .store
-        .approve(&id, "sam.rep", &t.policy, now())
+        .approve(&id, 1, "sam.rep", &t.policy, now())
         .await
         .unwrap_err();
     assert!(
@@ -121,7 +122,11 @@ async fn the_rep_alone_never_releases_a_protected_moment_even_if_the_policy_allo
     let lax = policy_without_self_approval_rule();
     let id = held_discount(t).await;
     t.reviewer("sam.rep", &["rep", "deal_desk"]).await;
-    let out = t.store.approve(&id, "sam.rep", &lax, now()).await.unwrap();
+    let out = t
+        .store
+        .approve(&id, 1, "sam.rep", &lax, now())
+        .await
+        .unwrap();
     assert_eq!(out.status, ActionStatus::Held);
     assert!(out.missing_roles.is_empty());
     assert!(out.waiting_for.unwrap().contains("besides `sam.rep`"));
@@ -130,7 +135,7 @@ async fn the_rep_alone_never_releases_a_protected_moment_even_if_the_policy_allo
     t.reviewer("dora.dealdesk", &["deal_desk"]).await;
     let out = t
         .store
-        .approve(&id, "dora.dealdesk", &lax, now())
+        .approve(&id, 1, "dora.dealdesk", &lax, now())
         .await
         .unwrap();
     assert_eq!(out.status, ActionStatus::Approved);
@@ -153,7 +158,7 @@ async fn every_required_role_must_approve(t: &TestDb) {
     t.reviewer("sid.security", &["security"]).await;
     let first = t
         .store
-        .approve(&p.action_id, "dora.dealdesk", &t.policy, now())
+        .approve(&p.action_id, 1, "dora.dealdesk", &t.policy, now())
         .await
         .unwrap();
     assert_eq!(first.status, ActionStatus::Held);
@@ -169,7 +174,7 @@ async fn every_required_role_must_approve(t: &TestDb) {
     );
     let second = t
         .store
-        .approve(&p.action_id, "sid.security", &t.policy, now())
+        .approve(&p.action_id, 1, "sid.security", &t.policy, now())
         .await
         .unwrap();
     assert_eq!(second.status, ActionStatus::Approved);
@@ -197,7 +202,7 @@ async fn an_edit_adds_its_findings_roles_and_resets_approvals(t: &TestDb) {
     t.reviewer("maria.manager", &["manager"]).await;
     let first = t
         .store
-        .approve(&id, "dora.dealdesk", &t.policy, now())
+        .approve(&id, 1, "dora.dealdesk", &t.policy, now())
         .await
         .unwrap();
     assert_eq!(first.status, ActionStatus::Held);
@@ -266,16 +271,16 @@ async fn an_edit_adds_its_findings_roles_and_resets_approvals(t: &TestDb) {
     assert!(calmer.required_roles.contains("security"));
 
     t.store
-        .approve(&id, "dora.dealdesk", &t.policy, now())
+        .approve(&id, calmer.revision, "dora.dealdesk", &t.policy, now())
         .await
         .unwrap();
     t.store
-        .approve(&id, "maria.manager", &t.policy, now())
+        .approve(&id, calmer.revision, "maria.manager", &t.policy, now())
         .await
         .unwrap();
     let done = t
         .store
-        .approve(&id, "sid.security", &t.policy, now())
+        .approve(&id, calmer.revision, "sid.security", &t.policy, now())
         .await
         .unwrap();
     assert_eq!(done.status, ActionStatus::Approved);
@@ -392,7 +397,7 @@ async fn an_approval_expires_when_the_opportunity_changes(t: &TestDb) {
     t.reviewer("dora.dealdesk", &["deal_desk"]).await;
     t.reviewer("sid.security", &["security"]).await;
     t.store
-        .approve(&p.action_id, "dora.dealdesk", &t.policy, now())
+        .approve(&p.action_id, 1, "dora.dealdesk", &t.policy, now())
         .await
         .unwrap();
 
@@ -430,6 +435,7 @@ async fn an_approval_expires_when_the_opportunity_changes(t: &TestDb) {
         .store
         .approve(
             &p.action_id,
+            1,
             "sid.security",
             &t.policy,
             now() + Duration::minutes(2),
@@ -444,6 +450,7 @@ async fn an_approval_expires_when_the_opportunity_changes(t: &TestDb) {
         .store
         .approve(
             &p.action_id,
+            1,
             "dora.dealdesk",
             &t.policy,
             now() + Duration::minutes(3),
@@ -478,12 +485,13 @@ async fn an_approval_expires_after_its_ttl(t: &TestDb) {
     t.reviewer("dora.dealdesk", &["deal_desk"]).await;
     t.reviewer("sid.security", &["security"]).await;
     short
-        .approve(&p.action_id, "dora.dealdesk", &t.policy, now())
+        .approve(&p.action_id, 1, "dora.dealdesk", &t.policy, now())
         .await
         .unwrap();
     let out = short
         .approve(
             &p.action_id,
+            1,
             "sid.security",
             &t.policy,
             now() + Duration::minutes(61),
@@ -496,6 +504,7 @@ async fn an_approval_expires_after_its_ttl(t: &TestDb) {
     let out = short
         .approve(
             &p.action_id,
+            1,
             "dora.dealdesk",
             &t.policy,
             now() + Duration::minutes(90),
@@ -526,7 +535,7 @@ async fn an_email_approved_at_night_waits_for_the_recipients_morning(t: &TestDb)
     let evening = crate::harness::at(2026, 11, 24, 20, 30);
     let out = t
         .store
-        .approve(&id, "dora.dealdesk", &t.policy, evening)
+        .approve(&id, 1, "dora.dealdesk", &t.policy, evening)
         .await
         .unwrap();
     assert_eq!(out.status, ActionStatus::Approved);
@@ -536,3 +545,50 @@ async fn an_email_approved_at_night_waits_for_the_recipients_morning(t: &TestDb)
     );
 }
 store_test!(an_email_approved_at_night_waits_for_the_recipients_morning);
+
+/// A reviewer approves what they read: once the rep edits, an approval of the earlier
+/// revision is refused and records nothing.
+async fn an_approval_of_an_earlier_revision_is_refused(t: &TestDb) {
+    let id = held_discount(t).await;
+    t.reviewer("sam.rep", &["rep"]).await;
+    t.reviewer("dora.dealdesk", &["deal_desk"]).await;
+    let edited = t
+        .store
+        .edit(
+            &id,
+            "sam.rep",
+            &Edit {
+                subject: None,
+                body: "Hi Dana, we can do 60% off and a free year. Best, Sam".into(),
+            },
+            &t.policy,
+            now(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(edited.revision, 2);
+    let stale = t
+        .store
+        .approve(&id, 1, "dora.dealdesk", &t.policy, now())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            stale,
+            StoreError::StaleRevision {
+                latest: 2,
+                reviewed: 1,
+                ..
+            }
+        ),
+        "{stale}"
+    );
+    assert!(t.show(&id).await.approvals.is_empty());
+    let ok = t
+        .store
+        .approve(&id, 2, "dora.dealdesk", &t.policy, now())
+        .await
+        .unwrap();
+    assert_eq!(ok.revision, 2);
+}
+store_test!(an_approval_of_an_earlier_revision_is_refused);

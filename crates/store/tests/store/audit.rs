@@ -19,7 +19,7 @@ async fn some_history(t: &TestDb) {
         .await
         .unwrap();
     t.store
-        .approve(&held.action_id, "dora.dealdesk", &t.policy, now())
+        .approve(&held.action_id, 1, "dora.dealdesk", &t.policy, now())
         .await
         .unwrap();
     for item in t

@@ -167,7 +167,7 @@ async fn an_edit_puts_the_action_back_in_the_queues_whose_approval_it_voided(t: 
         .await
         .unwrap();
     store
-        .approve(&p.action_id, "dora.dealdesk", &t.policy, now())
+        .approve(&p.action_id, 1, "dora.dealdesk", &t.policy, now())
         .await
         .unwrap();
     let before = t
@@ -253,7 +253,7 @@ async fn a_delivered_notification_is_audited_apart_from_the_action(t: &TestDb) {
     assert_eq!(t.show(&p.action_id).await.status, ActionStatus::Held);
     // Releasing it later still gets its one delivery row.
     let out = store
-        .approve(&p.action_id, "dora.dealdesk", &t.policy, now())
+        .approve(&p.action_id, 1, "dora.dealdesk", &t.policy, now())
         .await
         .unwrap();
     assert!(out.outbox_id.is_some());
@@ -382,7 +382,7 @@ async fn an_approval_that_runs_out_puts_its_role_back_in_the_queue_once(t: &Test
         .await
         .unwrap();
     store
-        .approve(&p.action_id, "dora.dealdesk", &t.policy, now())
+        .approve(&p.action_id, 1, "dora.dealdesk", &t.policy, now())
         .await
         .unwrap();
     // Within the hour nothing lapsed.
@@ -464,7 +464,7 @@ async fn a_deal_change_puts_the_roles_it_voided_back_in_the_queue(t: &TestDb) {
         .await
         .unwrap();
     store
-        .approve(&p.action_id, "dora.dealdesk", &t.policy, now())
+        .approve(&p.action_id, 1, "dora.dealdesk", &t.policy, now())
         .await
         .unwrap();
     assert_eq!(told(t, &p.action_id, ".l1.").await, 0);

@@ -268,7 +268,7 @@ async fn crm_update_is_held_and_goes_out_as_a_webhook_once_approved(t: &TestDb) 
     assert_eq!(p.status, ActionStatus::Held);
     let out = t
         .store
-        .approve(&p.action_id, "maria.manager", &t.policy, now())
+        .approve(&p.action_id, 1, "maria.manager", &t.policy, now())
         .await
         .unwrap();
     assert_eq!(out.status, ActionStatus::Approved);

@@ -54,6 +54,7 @@ async fn a_partly_approved_item_stays_only_in_the_queues_still_missing(t: &TestD
     t.store
         .approve(
             &both,
+            1,
             "dora.dealdesk",
             &t.policy,
             now() + Duration::minutes(5),
@@ -175,7 +176,7 @@ async fn an_expired_approval_puts_the_item_back_in_the_queue(t: &TestDb) {
         .unwrap();
     t.reviewer("dora.dealdesk", &["deal_desk"]).await;
     short
-        .approve(&p.action_id, "dora.dealdesk", &t.policy, now())
+        .approve(&p.action_id, 1, "dora.dealdesk", &t.policy, now())
         .await
         .unwrap();
     let deal_desk = QueueQuery {
@@ -233,7 +234,13 @@ async fn an_opportunity_change_puts_the_item_back_in_the_queue(t: &TestDb) {
     t.reviewer("dora.dealdesk", &["deal_desk"]).await;
     for id in [&p.action_id, &loose] {
         t.store
-            .approve(id, "dora.dealdesk", &t.policy, now() + Duration::minutes(2))
+            .approve(
+                id,
+                1,
+                "dora.dealdesk",
+                &t.policy,
+                now() + Duration::minutes(2),
+            )
             .await
             .unwrap();
     }
@@ -512,6 +519,7 @@ async fn an_edit_reindexes_the_roles_and_findings(t: &TestDb) {
     t.store
         .approve(
             &id,
+            1,
             "dora.dealdesk",
             &t.policy,
             now() + Duration::minutes(1),

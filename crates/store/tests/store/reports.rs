@@ -41,6 +41,7 @@ async fn history(t: &TestDb) -> History {
     t.store
         .approve(
             &approved.action_id,
+            1,
             "dora.dealdesk",
             &t.policy,
             now() + Duration::minutes(20),
@@ -63,6 +64,7 @@ async fn history(t: &TestDb) -> History {
     t.store
         .approve(
             &edited.action_id,
+            2,
             "dora.dealdesk",
             &t.policy,
             now() + Duration::minutes(60),

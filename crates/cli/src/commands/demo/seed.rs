@@ -165,6 +165,8 @@ pub async fn seed(
     )
     .with_pickup(Some(pickup));
     let mut ids: BTreeMap<&str, String> = BTreeMap::new();
+    // Each entry's latest revision, so an approval names the revision its reviewer read.
+    let mut revisions: BTreeMap<&str, i64> = BTreeMap::new();
     // Everything that went differently from the script, reported together.
     let mut surprises = Vec::new();
     let mut failed: BTreeSet<&str> = BTreeSet::new();
@@ -201,7 +203,12 @@ pub async fn seed(
                 let step = &e.steps[*i];
                 let done = match &step.kind {
                     StepKind::Approve => {
-                        store.approve(id, &step.by, &policy, *at).await.map(|_| ())
+                        // The script's reviewer read the latest revision, as the inbox shows it.
+                        let revision = revisions.get(e.id.as_str()).copied().unwrap_or(1);
+                        store
+                            .approve(id, revision, &step.by, &policy, *at)
+                            .await
+                            .map(|_| ())
                     }
                     StepKind::Edit { subject, body } => store
                         .edit(
@@ -215,7 +222,9 @@ pub async fn seed(
                             *at,
                         )
                         .await
-                        .map(|_| ()),
+                        .map(|o| {
+                            revisions.insert(e.id.as_str(), o.revision);
+                        }),
                     StepKind::Reject { reason } => store.reject(id, &step.by, reason, *at).await,
                 };
                 if let Err(err) = done {
