@@ -91,6 +91,7 @@ def main():
            "--format", "json").stdout
     )["api_key"]
     cs("reviewers", "add", "dee.desk", "--roles", "deal_desk,manager")
+    cs("reviewers", "add", "sam.rep", "--roles", "rep")
 
     deliver = ["deliver", "--smtp-host", "127.0.0.1", "--smtp-port", port, "--lease-secs", "1",
                "--backoff-secs", "1", "--worker-id"]

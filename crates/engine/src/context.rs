@@ -26,6 +26,21 @@ pub struct Context {
     /// consult the registry (offline `check`); the store always fills it in.
     #[serde(default)]
     pub tool: Option<ToolGrant>,
+    /// The rep `on_behalf_of` names, as the store resolved it against its accounts. `None`
+    /// when nothing was resolved (no rep named, or a decision without a store).
+    #[serde(default)]
+    pub rep: Option<Rep>,
+}
+
+/// The rep an action is on behalf of.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rep {
+    /// The account's name, or the name as given when no account has it.
+    pub name: String,
+    /// Whether an account has that name (compared folded: case, width, invisible
+    /// characters and surrounding space do not count).
+    pub registered: bool,
 }
 
 /// The person an e-mail goes to.

@@ -383,6 +383,16 @@ impl Gate {
             }
         }
 
+        // A rep no account has: separation of duties cannot know who must not approve.
+        if let Some(rep) = ctx.rep.as_ref().filter(|r| !r.registered) {
+            tier = tier.tighten(Tier::ManagerApproved);
+            roles.insert("manager".to_owned());
+            reasons.push(format!(
+                "on behalf of `{}`, who has no account here: held for a manager",
+                crate::detect::normalize::reveal(&rep.name)
+            ));
+        }
+
         // The proposing tool: registered, allowed this kind, cleared for the data.
         if let Some(tool) = &ctx.tool {
             let authz = policy.authz.authorize(

@@ -241,6 +241,44 @@ impl FromRequestParts<AppState> for Proposer {
     }
 }
 
+/// A request with a key the registry does not know (or revoked): counted as a shadow-AI
+/// sighting under its own rate limit per address (past it, only answered), never stored,
+/// and answered 401. Recording is best effort: its failure is logged, the answer stays 401.
+pub async fn unregistered_key(
+    state: &AppState,
+    ip: &str,
+    key: &str,
+    request: Option<&serde_json::Value>,
+) -> ApiError {
+    if state.limiter.anonymous(format!("sighting:{ip}")).is_ok() {
+        fn text(v: Option<&serde_json::Value>) -> Option<&str> {
+            v.and_then(serde_json::Value::as_str)
+        }
+        let payload_to = request.and_then(|r| r.pointer("/payload/to"));
+        let first_to = match payload_to {
+            Some(serde_json::Value::Array(a)) => text(a.first()),
+            other => text(other),
+        };
+        let seen = countersign_store::Sighting {
+            key_fingerprint: countersign_store::sha256_hex(key)[..12].to_owned(),
+            source: ip.to_owned(),
+            kind: text(request.and_then(|r| r.get("kind"))).map(str::to_owned),
+            recipient_domain: first_to
+                .and_then(|to| to.rsplit_once('@'))
+                .map(|(_, domain)| domain.trim().to_lowercase()),
+            claimed_tool: text(request.and_then(|r| r.get("tool"))).map(str::to_owned),
+        };
+        if let Err(e) = state.store.record_sighting(&seen, chrono::Utc::now()).await {
+            tracing::warn!(error = %e, "could not record a shadow-AI sighting");
+        }
+    }
+    metrics::counter!(crate::metrics::SHADOW_AI).increment(1);
+    ApiError::unauthorized(
+        "not an active tool's API key: nothing was stored; ask an admin to register the tool",
+    )
+    .field("Authorization")
+}
+
 /// Hashes a password with argon2id (default parameters: 19 MiB, 2 passes) on a blocking
 /// thread. Returns the PHC string.
 pub async fn hash_password(password: String) -> Result<String, ApiError> {

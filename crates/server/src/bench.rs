@@ -154,6 +154,12 @@ pub async fn run(mut config: Config, options: &BenchOptions) -> Result<BenchRepo
         )
         .await
         .map_err(|e| e.to_string())?;
+    // The rep the e-mails are on behalf of has an account, as in a real deployment.
+    state
+        .store
+        .add_reviewer("sam.rep", &["rep".to_owned()], &policy, "bench", now)
+        .await
+        .map_err(|e| e.to_string())?;
     let hash = crate::auth::hash_password("bench password, long enough".to_owned())
         .await
         .map_err(|e| e.message)?;

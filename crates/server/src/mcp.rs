@@ -322,9 +322,15 @@ pub async fn require_tool(State(state): State<AppState>, mut req: Request, next:
         Some(Principal::Account(_)) => {
             ApiError::forbidden("MCP is for tools: use a tool's API key").into_response()
         }
-        None => ApiError::unauthorized("not an active tool's API key")
-            .field("Authorization")
-            .into_response(),
+        None => {
+            let ip = req
+                .extensions()
+                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                .map_or_else(|| "unknown".to_owned(), |c| c.0.ip().to_string());
+            auth::unregistered_key(&state, &ip, &token, None)
+                .await
+                .into_response()
+        }
     }
 }
 

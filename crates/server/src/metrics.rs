@@ -44,6 +44,8 @@ pub const HTTP_RESPONSES: &str = "countersign_http_responses_total";
 pub const RATE_LIMITED: &str = "countersign_rate_limited_total";
 /// Log-ins by `result` (ok, failed).
 pub const LOGINS: &str = "countersign_logins_total";
+/// Requests refused because their API key is not an active tool's (shadow AI).
+pub const SHADOW_AI: &str = "countersign_shadow_ai_requests_total";
 
 /// Latency buckets in seconds: 50 µs to 30 s.
 const BUCKETS: &[f64] = &[
@@ -128,6 +130,10 @@ fn describe() {
     describe_counter!(HTTP_RESPONSES, "HTTP responses by status class and route");
     describe_counter!(RATE_LIMITED, "Requests refused by the rate limiter");
     describe_counter!(LOGINS, "Log-ins by result");
+    describe_counter!(
+        SHADOW_AI,
+        "Requests refused because their API key is not an active tool's"
+    );
 }
 
 /// Records one decision: its outcome, its categories and how long the engine took.

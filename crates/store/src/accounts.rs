@@ -115,6 +115,24 @@ async fn credentials_by_name(tx: &mut Tx, name: &str) -> Result<Option<Credentia
         .transpose()
 }
 
+/// Who set a password: the account itself, or an admin or operator resetting it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PasswordSet {
+    /// The account changed its own, having given the current one.
+    Change,
+    /// An admin (or the CLI's operator) set it; the account's sessions end.
+    Reset,
+}
+
+impl PasswordSet {
+    fn event(self) -> &'static str {
+        match self {
+            Self::Change => "password_change",
+            Self::Reset => "password_reset",
+        }
+    }
+}
+
 impl Store {
     /// Creates an account (a reviewer who can log in) with roles, the admin flag and a
     /// password hash. Refused if the name is taken.
@@ -130,7 +148,7 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<Account, StoreError> {
         let now = micros(now);
-        registry::check_name("name", name)?;
+        registry::check_person_name("name", name)?;
         check_roles(roles, admin, policy)?;
         check_hash(password_hash)?;
         let roles: BTreeSet<String> = roles.iter().cloned().collect();
@@ -176,11 +194,13 @@ impl Store {
     }
 
     /// Sets (or replaces) the password hash of an existing reviewer, so they can log in.
-    /// Their existing sessions are revoked.
+    /// Their existing sessions are revoked. `how` names the audit event: the account's own
+    /// change (after proving the current password) or someone else's reset.
     pub async fn set_password(
         &self,
         name: &str,
         password_hash: &str,
+        how: PasswordSet,
         actor: &str,
         now: DateTime<Utc>,
     ) -> Result<Account, StoreError> {
@@ -210,7 +230,7 @@ impl Store {
         audit::append(
             &mut tx,
             Event {
-                event: "password_change",
+                event: how.event(),
                 action_id: None,
                 actor,
                 data: json!({"reviewer_id": account.reviewer_id, "name": account.name}),

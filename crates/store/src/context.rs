@@ -150,6 +150,7 @@ pub(crate) async fn assemble(
             sender: None,
             history,
             tool: Some(tool),
+            rep: None,
         },
         resolved,
     ))

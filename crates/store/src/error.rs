@@ -100,6 +100,7 @@ impl StoreError {
             Self::NotFound { .. }
                 | Self::IdempotencyConflict
                 | Self::NotHeld { .. }
+                | Self::StaleRevision { .. }
                 | Self::Refused(_)
                 | Self::LeaseLost { .. }
                 | Self::AuditBroken(_)

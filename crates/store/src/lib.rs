@@ -35,6 +35,8 @@ mod propose_with;
 mod queue;
 mod registry;
 mod reports;
+mod shadow;
+mod throttle;
 
 use std::fmt;
 use std::str::FromStr;
@@ -42,7 +44,7 @@ use std::str::FromStr;
 use chrono::{DateTime, Duration, DurationRound, Utc};
 use serde::Serialize;
 
-pub use accounts::{Account, Credentials, NewSession, SESSION_TOKEN_PREFIX};
+pub use accounts::{Account, Credentials, NewSession, PasswordSet, SESSION_TOKEN_PREFIX};
 pub use activation::{Activation, PolicyTexts};
 pub use approvals::{
     ActionView, ApprovalOutcome, ApprovalView, Edit, EditOutcome, QueueItem, RevisionView,
@@ -64,6 +66,8 @@ pub use reports::{
     AUDIT_PAGE_MAX, AuditPage, AuditQuery, AutomationRow, DASHBOARD_MAX_DAYS, Dashboard, DayCount,
     HoldReason, Latency, Overrides,
 };
+pub use shadow::{Sighting, SightingRow};
+pub use throttle::FREE_FAILURES as LOGIN_FREE_FAILURES;
 
 /// How long idempotency keys are kept at least (Stripe keeps them 24 hours; we keep a week).
 pub const IDEMPOTENCY_KEY_RETENTION: Duration = Duration::days(7);

@@ -14,7 +14,7 @@ use std::future::Future;
 
 use chrono::{DateTime, Utc};
 use countersign_engine::action::Payload;
-use countersign_engine::context::ToolGrant;
+use countersign_engine::context::{Rep, ToolGrant};
 use countersign_engine::{Action, ActionKind, Context, DecisionRecord, Policy};
 use serde_json::json;
 
@@ -230,7 +230,25 @@ where
         action.tool = Some(grant.name.clone());
     }
     let registered = grant.registered;
-    let (ctx, resolved) = context::assemble(tx, &action, grant, policy, now).await?;
+    // The rep as an account: `Dev.Patel` is dev.patel, and a name no account has is held.
+    let rep = match &action.on_behalf_of {
+        Some(named) => Some(match registry::reviewer_named(tx, named).await? {
+            Some(account) => {
+                action.on_behalf_of = Some(account.name.clone());
+                Rep {
+                    name: account.name,
+                    registered: true,
+                }
+            }
+            None => Rep {
+                name: named.clone(),
+                registered: false,
+            },
+        }),
+        None => None,
+    };
+    let (mut ctx, resolved) = context::assemble(tx, &action, grant, policy, now).await?;
+    ctx.rep = rep;
     let mut decision = decider(action.clone(), ctx.clone()).await;
     // INVARIANT: the stored decision names the stored action, whatever the decider did.
     decision.id.clone_from(&action_id);

@@ -118,6 +118,26 @@ pub fn check_email(email: &str) -> Result<(), StoreError> {
     }
 }
 
+/// Names of people (reviewers and accounts): as [`check_name`], and in lower-case ASCII, so
+/// a name cannot be another one's look-alike or differ from it only in case.
+pub(crate) fn check_person_name(field: &str, name: &str) -> Result<(), StoreError> {
+    check_name(field, name)?;
+    if name
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-' | '@'))
+    {
+        Ok(())
+    } else {
+        Err(StoreError::invalid(
+            field,
+            format!(
+                "`{name}` must be lower-case ASCII letters, digits, `.`, `_`, `-` or `@` (like `{}`)",
+                countersign_engine::names::fold(name)
+            ),
+        ))
+    }
+}
+
 /// Names of tools and reviewers: 1–100 letters, digits, `.`, `_`, `-` or `@`.
 pub(crate) fn check_name(field: &str, name: &str) -> Result<(), StoreError> {
     let ok = !name.is_empty()
@@ -159,6 +179,22 @@ pub(crate) async fn tool_by_id(tx: &mut Tx, tool_id: i64) -> Result<Option<Tool>
         .await?
         .as_ref()
         .map(tool_from)
+        .transpose()
+}
+
+/// The account a rep's name means, compared folded (case, width, invisible characters and
+/// surrounding space do not count; account names are stored folded).
+pub(crate) async fn reviewer_named(
+    tx: &mut Tx,
+    name: &str,
+) -> Result<Option<Reviewer>, StoreError> {
+    let q = tx
+        .query("SELECT reviewer_id, name, roles, email, created_at FROM reviewer WHERE name = $1")
+        .bind(countersign_engine::names::fold(name));
+    tx.fetch_optional(q)
+        .await?
+        .as_ref()
+        .map(reviewer_from)
         .transpose()
 }
 
@@ -330,7 +366,7 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<Reviewer, StoreError> {
         let now = micros(now);
-        check_name("name", name)?;
+        check_person_name("name", name)?;
         if roles.is_empty() {
             return Err(StoreError::invalid("roles", "name at least one role"));
         }

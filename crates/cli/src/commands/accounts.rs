@@ -89,7 +89,13 @@ async fn add(args: AddArgs) -> anyhow::Result<Outcome> {
     };
     let result = if args.reset {
         store
-            .set_password(&args.name, &hash, &database::actor(), database::now())
+            .set_password(
+                &args.name,
+                &hash,
+                countersign_store::PasswordSet::Reset,
+                &database::actor(),
+                database::now(),
+            )
             .await
     } else {
         let policy = database::policy(&store, args.policy.as_deref()).await?;

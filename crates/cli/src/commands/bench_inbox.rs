@@ -285,6 +285,13 @@ async fn seed(state: &AppState, target: usize) -> anyhow::Result<(usize, usize)>
         .create_account(REVIEWER, &roles, false, &hash, &policy, "bench", now)
         .await
         .context("failed to create the reviewer")?;
+    for rep in REPS {
+        state
+            .store
+            .add_reviewer(rep, &["rep".to_owned()], &policy, "bench", now)
+            .await
+            .with_context(|| format!("failed to register rep `{rep}`"))?;
+    }
 
     // Batches spread over the past, oldest first, so ages vary and "older than" filters.
     let batches = i64::try_from(target.div_ceil(BATCH) + 1).unwrap_or(i64::MAX);

@@ -84,6 +84,16 @@ async fn bench(args: StoreBenchArgs) -> anyhow::Result<Outcome> {
         )
         .await?;
     let key = Arc::new(tool.api_key);
+    // The rep the e-mails are on behalf of has an account, as in a real deployment.
+    store
+        .add_reviewer(
+            "sam.rep",
+            &["rep".to_owned()],
+            &policy,
+            "cli:bench",
+            Utc::now(),
+        )
+        .await?;
 
     // Group commit: many proposers, one committer.
     let committer = {

@@ -137,7 +137,9 @@ fn cs_json(db: &str, args: &[&str], stdin: Option<&str>) -> Vec<Value> {
         .collect()
 }
 
+/// The tool's API key; the rep its e-mails are on behalf of is registered with it.
 fn tool_key(db: &str) -> String {
+    cs_json(db, &["reviewers", "add", "sam.rep", "--roles", "rep"], None);
     let added = cs_json(
         db,
         &["tools", "add", "agent", "--kinds", "email.send"],

@@ -32,7 +32,9 @@ fn run_json(db: &Db, args: &[&str]) -> Vec<Value> {
     json_lines(&out.get_output().stdout)
 }
 
+/// The tool's API key; the rep its actions are on behalf of is registered with it.
 fn tool_key(db: &Db) -> String {
+    run_json(db, &["reviewers", "add", "sam.rep", "--roles", "rep"]);
     let added = run_json(
         db,
         &[

@@ -352,6 +352,13 @@ fn described(event: &str, d: &Value) -> Option<String> {
         }
         "reviewer_email" => format!("Notification address set to {}", text("email")?),
         "password_change" => "Password changed".to_owned(),
+        "password_reset" => format!("Password of {} reset; their sessions ended", text("name")?),
+        "login_throttled" => format!(
+            "Log-ins as {} refused until {} after {} failed attempts",
+            text("name")?,
+            when(text("blocked_until")?),
+            int("failures")?
+        ),
         "tool_registration" => {
             let kinds = list("kinds")?;
             let mut s = format!(
@@ -369,11 +376,17 @@ fn described(event: &str, d: &Value) -> Option<String> {
         }
         "tool_revocation" => format!("Tool {} revoked", text("name")?),
         "shadow_ai" => format!(
-            "Refused a request from an unregistered key{} ({})",
+            "Refused a request from an unregistered key{} ({}{}{})",
             text("claimed_tool")
                 .map(|t| format!(" claiming to be {t}"))
                 .unwrap_or_default(),
-            text("kind").unwrap_or("unknown kind")
+            text("kind").unwrap_or("unknown kind"),
+            text("recipient_domain")
+                .map(|d| format!(" to {d}"))
+                .unwrap_or_default(),
+            text("source")
+                .map(|s| format!(", from {s}; later requests that minute are only counted"))
+                .unwrap_or_default(),
         ),
         "suppression" => format!(
             "{} suppressed: {}",

@@ -5,12 +5,14 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, put};
 use chrono::Utc;
+use countersign_store::PasswordSet;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use crate::auth::{Caller, hash_password};
+use crate::auth::{Caller, PeerIp, hash_password};
 use crate::error::{ApiError, ApiJson, ApiPath};
 use crate::routes::sessions::AccountBody;
+use crate::routes::sessions::check_password;
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -120,9 +122,15 @@ pub async fn create(
 pub struct PasswordRequest {
     /// At least 12 characters.
     pub password: String,
+    /// The account's current password: required to change your own (a stolen session
+    /// alone must not be able to take the account over). Not used by an admin's reset.
+    pub current_password: Option<String>,
 }
 
-/// Set an account's password (admins, or the account itself); its other sessions end.
+/// Change your own password (with the current one), or reset another account's (admins).
+///
+/// Either way the account's sessions end. A reset is audited as `password_reset`, a change
+/// as `password_change`; a wrong current password counts as a failed log-in.
 #[utoipa::path(
     put, path = "/v1/accounts/{name}/password", tag = "accounts",
     params(("name" = String, Path, description = "The account's name")),
@@ -143,19 +151,44 @@ pub struct PasswordRequest {
 pub async fn set_password(
     State(state): State<AppState>,
     caller: Caller,
+    PeerIp(ip): PeerIp,
     ApiPath(name): ApiPath<String>,
     ApiJson(req): ApiJson<PasswordRequest>,
 ) -> Result<ApiJson<AccountBody>, ApiError> {
     let me = caller.principal.account()?;
-    if !me.admin && me.name != name {
+    let how = if me.name == name {
+        let Some(current) = req.current_password else {
+            return Err(ApiError::validation(
+                "current_password",
+                "give your current password to change it",
+            ));
+        };
+        match check_password(&state, &ip, &me.name, current).await {
+            Ok(_) => {}
+            Err(e) if e.status == StatusCode::TOO_MANY_REQUESTS => return Err(e),
+            Err(_) => {
+                return Err(ApiError::forbidden("current_password is not your password")
+                    .field("current_password"));
+            }
+        }
+        PasswordSet::Change
+    } else if me.admin {
+        PasswordSet::Reset
+    } else {
         return Err(ApiError::forbidden(
             "only admins set other accounts' passwords",
         ));
-    }
+    };
     let hash = hash_password(req.password).await?;
     let account = state
         .store
-        .set_password(&name, &hash, &format!("reviewer:{}", me.name), Utc::now())
+        .set_password(
+            &name,
+            &hash,
+            how,
+            &format!("reviewer:{}", me.name),
+            Utc::now(),
+        )
         .await?;
     state.auth_cache.clear();
     Ok(ApiJson(AccountBody::from(&account)))

@@ -24,7 +24,7 @@ use serde_json::Value;
 use tracing::Span;
 use utoipa::ToSchema;
 
-use crate::auth::{Caller, Principal, Proposer};
+use crate::auth::{Caller, PeerIp, Principal, Proposer};
 use crate::decide::decide_within;
 use crate::error::{ApiError, ApiJson, ApiPath};
 use crate::model::{ActionBody, ProposalBody};
@@ -92,7 +92,8 @@ pub struct SourceBody {
 /// allowed) its outbox row. A decision that takes longer than the server's decision
 /// timeout is held (fail closed). The same `Idempotency-Key` with the same action returns
 /// the first answer (200, `replayed: true`); with a different action, 409. A key the
-/// registry does not know is denied and recorded as shadow AI.
+/// registry does not know (or revoked) is answered 401 and counted as shadow AI; nothing it
+/// sent is stored.
 #[utoipa::path(
     post, path = "/v1/actions", tag = "actions",
     request_body = ProposeRequest,
@@ -116,6 +117,7 @@ pub struct SourceBody {
 pub async fn propose(
     State(state): State<AppState>,
     proposer: Proposer,
+    PeerIp(ip): PeerIp,
     headers: HeaderMap,
     ApiJson(body): ApiJson<Value>,
 ) -> Result<impl IntoResponse, ApiError> {
@@ -127,7 +129,7 @@ pub async fn propose(
         }
         Proposer::Unknown { key } => {
             Span::current().record("tool", "unknown");
-            key.clone()
+            return Err(crate::auth::unregistered_key(&state, &ip, key, Some(&body)).await);
         }
         Proposer::Account(_) => {
             return Err(ApiError::forbidden(

@@ -166,44 +166,60 @@ async fn the_same_idempotency_key_returns_the_first_answer(kind: Kind) {
 }
 api_test!(the_same_idempotency_key_returns_the_first_answer);
 
-async fn an_unknown_key_is_denied_and_recorded_as_shadow_ai(kind: Kind) {
+/// A made-up key writes nothing: 401, no action, and the sighting counted per key
+/// fingerprint, address and minute, with one audit record for the minute.
+async fn an_unknown_key_is_refused_and_counted_as_shadow_ai(kind: Kind) {
     let Some(app) = TestApp::spawn(kind).await else {
         return;
     };
-    let r = app
-        .propose_email(
-            "cs_thisKeyWasNeverIssued0000000000",
-            "dana@acme.example",
-            ROUTINE,
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
-    assert_eq!(r.body["decision"]["decision"], "deny");
-    let export = app
-        .client
-        .get(format!("{}/v1/audit/export", app.base))
-        .bearer_auth(&app.admin)
-        .send()
-        .await
-        .unwrap()
-        .text()
+    const MADE_UP: &str = "cs_thisKeyWasNeverIssued0000000000";
+    let audit_records = || async {
+        app.client
+            .get(format!("{}/v1/audit/export", app.base))
+            .bearer_auth(&app.admin)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    };
+    let before = audit_records().await.lines().count();
+    for _ in 0..3 {
+        let r = app
+            .propose_email(MADE_UP, "dana@acme.example", ROUTINE)
+            .await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{:?}", r.body);
+        assert_eq!(r.body["error"]["field"], "Authorization");
+        assert!(r.body.get("action_id").is_none());
+    }
+    let export = audit_records().await;
+    let added: Vec<serde_json::Value> = export
+        .lines()
+        .skip(before)
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    // No proposal or decision records: nothing was stored as an action.
+    assert_eq!(added.len(), 1, "one audit record per minute:\n{export}");
+    assert_eq!(added[0]["event"], "shadow_ai");
+    assert_eq!(added[0]["data"]["recipient_domain"], "acme.example");
+    assert!(!export.contains(ROUTINE), "the body is never kept");
+    let seen = app
+        .state
+        .store
+        .sightings(chrono::Utc::now() - chrono::Duration::hours(1), 10)
         .await
         .unwrap();
-    assert!(export.contains("\"event\":\"shadow_ai\""));
-    // It cannot read anything.
-    let id = r.body["action_id"].as_str().unwrap();
-    let read = app
-        .send(
-            Method::GET,
-            &format!("/v1/actions/{id}"),
-            Some("cs_thisKeyWasNeverIssued0000000000"),
-            None,
-        )
-        .await;
-    assert_eq!(read.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(seen.len(), 1, "{seen:?}");
+    assert_eq!(seen[0].count, 3);
+    assert_eq!(seen[0].kind.as_deref(), Some("email.send"));
+    assert_eq!(
+        seen[0].key_fingerprint,
+        countersign_store::sha256_hex(MADE_UP)[..12]
+    );
     app.stop().await;
 }
-api_test!(an_unknown_key_is_denied_and_recorded_as_shadow_ai);
+api_test!(an_unknown_key_is_refused_and_counted_as_shadow_ai);
 
 async fn a_policy_activation_is_audited_and_used(kind: Kind) {
     let Some(app) = TestApp::spawn(kind).await else {
@@ -297,9 +313,9 @@ async fn a_revoked_tool_key_is_refused_at_once(kind: Kind) {
         app.get("/v1/me", &key).await.status,
         StatusCode::UNAUTHORIZED
     );
-    // A proposal with it is denied and recorded as shadow AI, not stored as the tool's.
+    // A proposal with it is refused and counted as shadow AI, not stored as the tool's.
     let p = app.propose_email(&key, "dana@acme.example", ROUTINE).await;
-    assert_eq!(p.body["decision"]["decision"], "deny", "{:?}", p.body);
+    assert_eq!(p.status, StatusCode::UNAUTHORIZED, "{:?}", p.body);
     // A new tool under the old name does not inherit the old tool's actions.
     let successor = app.tool("outreach-agent").await;
     let read = app.get(&format!("/v1/actions/{old_id}"), &successor).await;

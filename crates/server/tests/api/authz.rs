@@ -226,7 +226,9 @@ fn rows() -> Vec<Row> {
         row(
             M::PUT,
             "/v1/accounts/rita.rep/password",
-            Some(json!({"password": "a long enough password"})),
+            Some(
+                json!({"password": "a long enough password", "current_password": crate::helpers::PASSWORD}),
+            ),
             [401, 403, 403, 403, 200, 403, 403, 200],
         ),
     ]

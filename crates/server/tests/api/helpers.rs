@@ -182,6 +182,20 @@ impl TestApp {
             drop_database,
         };
         app.admin = app.account("ada.admin", &[], true).await;
+        // The rep the tests propose on behalf of has an account (no log-in), as in a
+        // deployment; `account("sam.rep", …)` gives it roles and a password.
+        let policy = app.state.policy();
+        app.state
+            .store
+            .add_reviewer(
+                "sam.rep",
+                &["rep".to_owned()],
+                &policy,
+                "cli:test",
+                chrono::Utc::now(),
+            )
+            .await
+            .unwrap();
         Some(app)
     }
 
@@ -290,12 +304,14 @@ impl TestApp {
         r.body["api_key"].as_str().unwrap().to_owned()
     }
 
-    /// Creates an account with [`PASSWORD`] and logs it in; returns its session token.
+    /// Creates an account with [`PASSWORD`] and logs it in; returns its session token. A
+    /// registered reviewer without a log-in (`sam.rep`) gets these roles and the password.
     pub async fn account(&self, name: &str, roles: &[&str], admin: bool) -> String {
         let roles: Vec<String> = roles.iter().map(|r| (*r).to_owned()).collect();
         let policy = self.state.policy();
-        self.state
-            .store
+        let store = &self.state.store;
+        let now = chrono::Utc::now();
+        let created = store
             .create_account(
                 name,
                 &roles,
@@ -303,10 +319,27 @@ impl TestApp {
                 &password_hash().await,
                 &policy,
                 "cli:test",
-                chrono::Utc::now(),
+                now,
             )
-            .await
-            .unwrap();
+            .await;
+        if created.is_err() && !admin {
+            store
+                .add_reviewer(name, &roles, &policy, "cli:test", now)
+                .await
+                .unwrap();
+            store
+                .set_password(
+                    name,
+                    &password_hash().await,
+                    countersign_store::PasswordSet::Reset,
+                    "cli:test",
+                    now,
+                )
+                .await
+                .unwrap();
+        } else {
+            created.unwrap();
+        }
         self.login(name).await
     }
 

@@ -87,7 +87,13 @@ async fn a_password_change_ends_every_session(t: &TestDb) {
         .await
         .unwrap();
     t.store
-        .set_password("ada.admin", HASH, "reviewer:ada.admin", now())
+        .set_password(
+            "ada.admin",
+            HASH,
+            countersign_store::PasswordSet::Change,
+            "reviewer:ada.admin",
+            now(),
+        )
         .await
         .unwrap();
     assert!(

@@ -212,7 +212,7 @@ async fn an_edit_adds_its_findings_roles_and_resets_approvals(t: &TestDb) {
         .store
         .edit(
             &id,
-            "sam.rep",
+            "zed.stranger",
             &Edit {
                 subject: Some("Pricing and security".into()),
                 body: DISCOUNT_AND_SECURITY.into(),
@@ -221,7 +221,7 @@ async fn an_edit_adds_its_findings_roles_and_resets_approvals(t: &TestDb) {
             now() + Duration::minutes(5),
         )
         .await;
-    // The rep is not a registered reviewer yet.
+    // A name no reviewer has may not edit.
     assert!(matches!(edited, Err(StoreError::NotFound { .. })));
     t.reviewer("sam.rep", &["rep"]).await;
     let edited = t

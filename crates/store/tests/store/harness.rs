@@ -91,6 +91,19 @@ impl TestDb {
             .record_policy(&DEFAULT_SOURCES, "cli:admin", at(2026, 11, 1, 9, 0))
             .await
             .unwrap();
+        // The reps the tests propose on behalf of have accounts, as in a deployment.
+        for rep in ["sam.rep", "rita.rep"] {
+            store
+                .add_reviewer(
+                    rep,
+                    &["rep".to_owned()],
+                    &policy,
+                    "cli:admin",
+                    at(2026, 11, 1, 9, 0),
+                )
+                .await
+                .unwrap();
+        }
         Some(Self {
             store,
             url,
