@@ -76,6 +76,17 @@ async def exercise(session: ClientSession) -> dict:
             "roles": view["decision"]["roles"],
             "next_step": proposal["next_step"],
         }
+    # A CRM field named in another case is the same field: held as `stage` and `amount` are.
+    result = await session.call_tool(
+        "propose_crm_update",
+        {"opportunity_id": "opp_mcp", "changes": {"Stage": "Closed Won", "AMOUNT": 1}, "on_behalf_of": "sam.rep"},
+    )
+    if result.is_error:
+        fail(f"propose_crm_update failed: {structured(result)}")
+    update = structured(result)
+    if update["decision"]["decision"] != "hold":
+        fail(f"propose_crm_update with `Stage` and `AMOUNT`: expected hold, got {update}")
+    seen["crm_field_case"] = {"decision": "hold", "roles": update["decision"]["roles"]}
     return {
         "protocol_version": init.protocol_version,
         "server": init.server_info.name,
