@@ -104,7 +104,12 @@ impl EmailAddress {
                     && !domain.starts_with('.')
                     && domain.contains('.')
                     && !domain.ends_with('.')
-                    && !addr.chars().any(|c| c.is_whitespace() || c == ',')
+                    // Characters that would end or split an address in a header.
+                    && !addr.chars().any(|c| {
+                        c.is_whitespace()
+                            || c.is_control()
+                            || matches!(c, ',' | ';' | '<' | '>' | '"' | '(' | ')' | '[' | ']' | '\\')
+                    })
                     && !domain.contains('@')
             });
         if valid {
@@ -460,6 +465,22 @@ mod tests {
             panic!("not an email")
         };
         assert_eq!(e.to[0].as_str(), "dana@acme.example");
+    }
+
+    #[test]
+    fn an_address_cannot_smuggle_a_second_one_or_a_header() {
+        for bad in [
+            "dana@acme.example,lee@globex.example",
+            "dana@acme.example;lee@globex.example",
+            "dana<lee@globex.example",
+            "dana@acme.example\r\nBcc: lee@globex.example",
+            "\"dana\"@acme.example",
+            "dana@acme",
+            "@acme.example",
+        ] {
+            assert!(EmailAddress::parse("to", bad).is_err(), "{bad:?}");
+        }
+        assert!(EmailAddress::parse("to", "dana.o+deals@acme.example").is_ok());
     }
 
     #[test]

@@ -60,23 +60,11 @@ impl Latency {
     }
 }
 
-/// The samples at quantiles `qs` (0 to 1, nearest rank), in the samples' unit; zeros for
-/// no samples. Shared by the benches.
+/// The samples at quantiles `qs` (0 to 1, [`countersign_store::percentile`]), in the
+/// samples' unit; zeros for no samples. Shared by the benches.
 pub fn percentiles<const N: usize>(mut samples: Vec<f64>, qs: [f64; N]) -> [f64; N] {
-    if samples.is_empty() {
-        return [0.0; N];
-    }
     samples.sort_by(f64::total_cmp);
-    qs.map(|q| {
-        #[allow(
-            clippy::cast_possible_truncation,
-            clippy::cast_sign_loss,
-            clippy::cast_precision_loss,
-            reason = "an index into a short sample list"
-        )]
-        let i = ((samples.len() as f64 - 1.0) * q).round() as usize;
-        samples[i.min(samples.len() - 1)]
-    })
+    qs.map(|q| countersign_store::percentile(&samples, q).unwrap_or(0.0))
 }
 
 /// The results.

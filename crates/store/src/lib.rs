@@ -64,7 +64,7 @@ pub use queue::{QUEUE_PAGE_LIMIT, QueueCursor, QueueFacets, QueuePage, QueueQuer
 pub use registry::{NewTool, Reviewer, Tool, check_email};
 pub use reports::{
     AUDIT_PAGE_MAX, AuditPage, AuditQuery, AutomationRow, DASHBOARD_MAX_DAYS, Dashboard, DayCount,
-    HoldReason, Latency, Overrides,
+    HoldReason, Latency, Overrides, percentile,
 };
 pub use shadow::{Sighting, SightingRow};
 pub use throttle::FREE_FAILURES as LOGIN_FREE_FAILURES;

@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 
 use chrono::{DateTime, Utc};
 use countersign_engine::context::ToolGrant;
-use countersign_engine::{ActionKind, Policy};
+use countersign_engine::{ActionKind, EmailAddress, Policy};
 use serde::Serialize;
 use serde_json::json;
 
@@ -99,16 +99,13 @@ pub(crate) fn check_policy_roles(roles: &[String], policy: &Policy) -> Result<()
     Ok(())
 }
 
-/// A notification address: one `@` with something on both sides, no spaces or angle
-/// brackets (the relay judges the rest). Public so callers can check before they store.
+/// A notification address: a bare address by the one e-mail rule
+/// ([`EmailAddress::parse`]; the relay judges the rest), without a display name. Public so
+/// callers can check before they store.
 pub fn check_email(email: &str) -> Result<(), StoreError> {
-    let ok = email.len() <= 254
-        && matches!(email.split_once('@'), Some((local, domain))
-            if !local.is_empty() && domain.contains('.') && !domain.contains('@'))
-        && !email
-            .chars()
-            .any(|c| c.is_whitespace() || matches!(c, '<' | '>' | ',' | ';'));
-    if ok {
+    let bare = EmailAddress::parse("email", email)
+        .is_ok_and(|a| a.as_str().eq_ignore_ascii_case(email.trim()));
+    if bare {
         Ok(())
     } else {
         Err(StoreError::invalid(

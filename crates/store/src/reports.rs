@@ -154,14 +154,18 @@ fn ratio(part: i64, whole: i64) -> f64 {
     r
 }
 
-/// The nearest-rank percentile `p` (0 < p ≤ 100) of `sorted`.
-fn percentile(sorted: &[i64], p: u32) -> Option<i64> {
-    if sorted.is_empty() {
-        return None;
-    }
-    // Nearest rank: the smallest value with at least p% of the values at or below it.
-    let rank = (sorted.len() * p as usize).div_ceil(100).max(1);
-    sorted.get(rank - 1).copied()
+/// The quantile `q` (0 to 1) of `sorted` by nearest rank: the smallest value with at least
+/// that share of the values at or below it. `None` for no values. The one percentile the
+/// reports and the benches use.
+pub fn percentile<T: Copy>(sorted: &[T], q: f64) -> Option<T> {
+    #[allow(
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss,
+        clippy::cast_precision_loss,
+        reason = "a rank within a list's length"
+    )]
+    let rank = ((sorted.len() as f64 * q.clamp(0.0, 1.0)).ceil() as usize).max(1);
+    sorted.get(rank.min(sorted.len()).checked_sub(1)?).copied()
 }
 
 /// `value` as a LIKE pattern that matches it literally.
@@ -392,8 +396,8 @@ impl Store {
         waits.sort_unstable();
         let latency = Latency {
             approved: i64::try_from(waits.len()).unwrap_or(i64::MAX),
-            p50_seconds: percentile(&waits, 50),
-            p90_seconds: percentile(&waits, 90),
+            p50_seconds: percentile(&waits, 0.5),
+            p90_seconds: percentile(&waits, 0.9),
         };
 
         // Overrides: a human acted (approved, rejected or edited); edited or rejected.
@@ -474,10 +478,12 @@ mod tests {
     #[test]
     fn percentiles_use_the_nearest_rank() {
         let v: Vec<i64> = (1..=10).collect();
-        assert_eq!(percentile(&v, 50), Some(5));
-        assert_eq!(percentile(&v, 90), Some(9));
-        assert_eq!(percentile(&[7], 90), Some(7));
-        assert_eq!(percentile(&[], 50), None);
+        assert_eq!(percentile(&v, 0.5), Some(5));
+        assert_eq!(percentile(&v, 0.9), Some(9));
+        assert_eq!(percentile(&v, 1.0), Some(10));
+        assert_eq!(percentile(&v, 0.0), Some(1));
+        assert_eq!(percentile(&[7], 0.9), Some(7));
+        assert_eq!(percentile::<i64>(&[], 0.5), None);
     }
 
     #[test]

@@ -129,7 +129,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<Outcome> {
     }
     let wall = started.elapsed();
     latencies.sort_unstable();
-    let pct = |p: f64| latencies[((latencies.len() - 1) as f64 * p).round() as usize];
+    let pct = |p: f64| countersign_store::percentile(&latencies, p).unwrap_or_default();
     let per_second = latencies.len() as f64 / wall.as_secs_f64();
 
     // Cedar alone: may this tool propose an e-mail?
@@ -155,7 +155,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<Outcome> {
         })
         .collect();
     cedar.sort_unstable();
-    let cedar_pct = |p: f64| cedar[((cedar.len() - 1) as f64 * p).round() as usize];
+    let cedar_pct = |p: f64| countersign_store::percentile(&cedar, p).unwrap_or_default();
 
     let us = |d: Duration| (d.as_nanos() as f64 / 10.0).round() / 100.0;
     let summary = json!({

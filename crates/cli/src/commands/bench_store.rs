@@ -144,8 +144,7 @@ async fn bench(args: StoreBenchArgs) -> anyhow::Result<Outcome> {
 
     let pct = |v: &mut Vec<Duration>, p: f64| -> f64 {
         v.sort_unstable();
-        v.get(((v.len().max(1) - 1) as f64 * p).round() as usize)
-            .map_or(0.0, |d| d.as_secs_f64() * 1000.0)
+        countersign_store::percentile(v, p).map_or(0.0, |d| d.as_secs_f64() * 1000.0)
     };
     let per_second = grouped.len() as f64 / wall.as_secs_f64();
     let (g50, g99) = (pct(&mut grouped, 0.5), pct(&mut grouped, 0.99));

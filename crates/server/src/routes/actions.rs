@@ -187,8 +187,9 @@ pub async fn propose_action(
         return Ok(committer.propose(action, key).await?);
     }
     let policy = state.policy();
-    let decider = decider(state, policy.clone(), Utc::now());
+    // One clock read: the decision and the stored record carry the same time.
     let now = Utc::now();
+    let decider = decider(state, policy.clone(), now);
     Ok(state
         .store
         .propose_with(action, key, &policy, now, decider)
