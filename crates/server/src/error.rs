@@ -38,8 +38,9 @@ pub struct ErrorBody {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ErrorDetail {
     /// Stable machine-readable code: `bad_request`, `unauthorized`, `forbidden`, `not_found`,
-    /// `conflict`, `idempotency_conflict`, `precondition_required`, `payload_too_large`, `unsupported_media_type`,
-    /// `validation_failed`, `rate_limited`, `timeout`, `unavailable`, `internal`.
+    /// `conflict`, `idempotency_conflict`, `precondition_required`, `payload_too_large`,
+    /// `unsupported_media_type`, `validation_failed`, `rate_limited`, `timeout`,
+    /// `unavailable`, `internal`.
     pub code: String,
     /// What is wrong, in plain words (lowercase, one line).
     pub message: String,

@@ -389,6 +389,7 @@ fn reviewed_revision(action_id: &str, headers: &HeaderMap, body: &[u8]) -> Resul
 ///
 /// Send `{"revision": N}` or `If-Match` with the action's `ETag`: 409 when the action was
 /// edited since (read it again), 428 when neither is given.
+///
 /// The approval covers the required roles the reviewer holds. The action is released to
 /// the outbox when every role is covered and, for a protected moment, someone besides the
 /// rep approved. Refused (403) for reviewers without a required role and for the rep
