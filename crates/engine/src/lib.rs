@@ -18,6 +18,7 @@ pub mod gate;
 pub mod guards;
 pub mod names;
 pub mod policy;
+pub mod review;
 pub mod tier;
 
 pub use action::{Action, ActionError, ActionKind, EmailAddress, IdempotencyKey, Payload};

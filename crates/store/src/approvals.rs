@@ -21,7 +21,7 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use countersign_engine::action::Payload;
 use countersign_engine::context::ToolGrant;
-use countersign_engine::policy::{Principal, ProposalFacts, Verb};
+use countersign_engine::review::{self, Refusal, may_review};
 use countersign_engine::{Action, ActionKind, Context, Decision, DecisionRecord, Policy};
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -322,18 +322,41 @@ fn coverage(list: &[Counted]) -> (BTreeSet<String>, BTreeSet<String>) {
     (roles, approvers)
 }
 
-/// May `reviewer` edit or reject? A required role, or being the rep.
-fn may_handle(reviewer: &Reviewer, c: &Current) -> Result<(), StoreError> {
-    let is_rep = c.on_behalf_of.as_deref() == Some(reviewer.name.as_str());
-    if is_rep || reviewer.roles.iter().any(|r| c.required.contains(r)) {
-        return Ok(());
+/// The held item as [`may_review`] reads it.
+fn item<'a>(
+    c: &'a Current,
+    protected: bool,
+    missing: &'a BTreeSet<String>,
+    approvers: &'a BTreeSet<String>,
+) -> review::Item<'a> {
+    review::Item {
+        id: &c.action_id,
+        kind: &c.kind,
+        tool: c.tool_name.as_deref().unwrap_or(""),
+        held: c.status == ActionStatus::Held,
+        on_behalf_of: c.on_behalf_of.as_deref(),
+        protected,
+        required: &c.required,
+        missing,
+        approvers,
     }
-    Err(StoreError::Refused(format!(
-        "reviewer `{}` holds none of the roles action `{}` needs ({})",
-        reviewer.name,
-        c.action_id,
-        join(&c.required)
-    )))
+}
+
+/// May `reviewer` edit or reject? [`review::may_handle`]: a required role, or being the rep.
+fn may_handle(reviewer: &Reviewer, c: &Current) -> Result<(), StoreError> {
+    let none = BTreeSet::new();
+    let who = review::Reviewer {
+        name: &reviewer.name,
+        roles: &reviewer.roles,
+    };
+    review::may_handle(&item(c, false, &none, &none), &who).map_err(|_| {
+        StoreError::Refused(format!(
+            "reviewer `{}` holds none of the roles action `{}` needs ({})",
+            reviewer.name,
+            c.action_id,
+            join(&c.required)
+        ))
+    })
 }
 
 fn join(roles: &BTreeSet<String>) -> String {
@@ -382,41 +405,6 @@ impl Store {
         let reviewer = registry::reviewer_by_name(&mut tx, reviewer).await?;
         let protected = protected(&mut tx, action_id).await?;
         let on_behalf_of = c.on_behalf_of.clone().unwrap_or_default();
-
-        let authz = policy.authz.authorize(
-            &Principal::Reviewer {
-                name: &reviewer.name,
-                roles: &reviewer.roles,
-            },
-            Verb::Approve,
-            &ProposalFacts {
-                id: &c.action_id,
-                kind: &c.kind,
-                tool: c.tool_name.as_deref().unwrap_or(""),
-                on_behalf_of: &on_behalf_of,
-                protected,
-                required_roles: &c.required,
-            },
-        );
-        if !authz.allowed {
-            let why = if protected && reviewer.name == on_behalf_of {
-                "is the rep the action is on behalf of, and it is a protected moment".to_owned()
-            } else if !reviewer.roles.iter().any(|r| c.required.contains(r)) {
-                format!("holds none of the required roles ({})", join(&c.required))
-            } else if !authz.errors.is_empty() {
-                format!(
-                    "the policy could not be evaluated ({})",
-                    authz.errors.join("; ")
-                )
-            } else {
-                format!("is refused by the policy ({})", authz.policies.join(", "))
-            };
-            return Err(StoreError::Refused(format!(
-                "reviewer `{}` may not approve action `{}`: {why}",
-                reviewer.name, c.action_id
-            )));
-        }
-
         let before = approvals(
             &mut tx,
             action_id,
@@ -425,15 +413,31 @@ impl Store {
             now,
         )
         .await?;
-        if before
-            .iter()
-            .any(|a| a.view.counts && a.view.reviewer == reviewer.name)
-        {
-            return Err(StoreError::Refused(format!(
-                "reviewer `{}` already approved revision {} of action `{}`",
-                reviewer.name, c.revision, c.action_id
-            )));
-        }
+        let (covered, approvers) = coverage(&before);
+        let missing: BTreeSet<String> = c.required.difference(&covered).cloned().collect();
+        let may = may_review(
+            &policy.authz,
+            &item(&c, protected, &missing, &approvers),
+            &review::Reviewer {
+                name: &reviewer.name,
+                roles: &reviewer.roles,
+            },
+        );
+        let policies = match may.approve {
+            Ok(policies) => policies,
+            Err(Refusal::AlreadyApproved) => {
+                return Err(StoreError::Refused(format!(
+                    "reviewer `{}` already approved revision {} of action `{}`",
+                    reviewer.name, c.revision, c.action_id
+                )));
+            }
+            Err(why) => {
+                return Err(StoreError::Refused(format!(
+                    "reviewer `{}` may not approve action `{}`: {why}",
+                    reviewer.name, c.action_id
+                )));
+            }
+        };
         let covers: BTreeSet<String> = reviewer.roles.intersection(&c.required).cloned().collect();
         let version = match &c.opportunity_id {
             Some(id) => crm::opportunity_by_id(&mut tx, id)
@@ -466,7 +470,7 @@ impl Store {
                     "revision": c.revision,
                     "roles": covers,
                     "opportunity_version": version,
-                    "policies": authz.policies,
+                    "policies": policies,
                 }),
             },
             now,

@@ -23,7 +23,8 @@ use chrono_tz::Tz;
 use countersign_engine::action::ActionKind;
 use countersign_engine::context::Suppression;
 use countersign_engine::guards::{self, GuardKind, GuardOutcome, next_allowed};
-use countersign_engine::policy::Guards;
+use countersign_engine::policy::{Authz, Guards};
+use countersign_engine::review::{self, Refusal, may_review};
 use countersign_engine::{Action, Context, Decision, DecisionRecord, Finding};
 use countersign_store::{ActionStatus, ActionView, AuditQuery, Edit, RevisionView};
 use serde::{Deserialize, Serialize};
@@ -477,7 +478,7 @@ struct MayAct {
     closed: Option<String>,
 }
 
-fn may_act(view: &ActionView, reviewer: &Reviewer, protected: bool) -> MayAct {
+fn may_act(view: &ActionView, reviewer: &Reviewer, protected: bool, authz: &Authz) -> MayAct {
     let account = &reviewer.account;
     if view.status != ActionStatus::Held {
         let closed = match view.status {
@@ -504,27 +505,63 @@ fn may_act(view: &ActionView, reviewer: &Reviewer, protected: bool) -> MayAct {
         .last()
         .map(|r| r.required_roles.clone())
         .unwrap_or_default();
-    let is_rep = view.on_behalf_of.as_deref() == Some(account.name.as_str());
-    let holds_missing = view.missing_roles.iter().any(|r| account.roles.contains(r));
-    let holds_required = required.iter().any(|r| account.roles.contains(r));
+    let approvers: BTreeSet<String> = view
+        .approvals
+        .iter()
+        .filter(|a| a.counts)
+        .map(|a| a.reviewer.clone())
+        .collect();
+    // The store's own answer, so the page never offers what the store would refuse.
+    let may = may_review(
+        authz,
+        &review::Item {
+            id: &view.action_id,
+            kind: &view.kind,
+            tool: view.tool.as_deref().unwrap_or(""),
+            held: true,
+            on_behalf_of: view.on_behalf_of.as_deref(),
+            protected,
+            required: &required,
+            missing: &view.missing_roles,
+            approvers: &approvers,
+        },
+        &review::Reviewer {
+            name: &account.name,
+            roles: &account.roles,
+        },
+    );
     let mut m = MayAct {
-        approve: holds_missing && !(is_rep && protected),
-        edit: holds_required || is_rep,
-        reject: holds_required || is_rep,
+        approve: may.approve.is_ok(),
+        edit: may.edit.is_ok(),
+        reject: may.reject.is_ok(),
         ..MayAct::default()
     };
-    if is_rep && protected {
-        m.why_not.push(
+    let needs = if view.missing_roles.is_empty() {
+        &required
+    } else {
+        &view.missing_roles
+    };
+    match may.approve {
+        Ok(_) => {}
+        Err(Refusal::OwnProtectedMoment) => m.why_not.push(
             "You are the rep this item is on behalf of, and it is a protected moment: \
              someone else must approve it (separation of duties). You may edit or reject it."
                 .to_owned(),
-        );
-    } else if !holds_missing {
-        m.why_not.push(format!(
-            "It still needs {}; you hold {}, so you cannot approve it.",
-            super::roles_in_words(&view.missing_roles),
-            super::roles_in_words(&account.roles)
-        ));
+        ),
+        Err(Refusal::AlreadyApproved) => m.why_not.push(format!(
+            "You already approved this revision; it still needs {}.",
+            super::roles_in_words(needs)
+        )),
+        Err(Refusal::NoRequiredRole { .. } | Refusal::NotAMissingRole { .. }) => {
+            m.why_not.push(format!(
+                "It still needs {}; you hold {}, so you cannot approve it.",
+                super::roles_in_words(needs),
+                super::roles_in_words(&account.roles)
+            ));
+        }
+        Err(why @ (Refusal::Policy { .. } | Refusal::NotHeld)) => m.why_not.push(format!(
+            "The policy does not let you approve it: you {why}."
+        )),
     }
     m
 }
@@ -800,7 +837,7 @@ pub async fn page(
             }
         })
         .collect();
-    let may = may_act(&view, &reviewer, protected(&view));
+    let may = may_act(&view, &reviewer, protected(&view), &state.policy().authz);
     let added_by_edit = notice.done == "edited";
     let (base_tier, held_reasons) = split_reasons(&view.kind, &latest.decision.reasons);
     // The identifiers a reason may name: this decision's roles and the tiers.
@@ -925,7 +962,7 @@ pub async fn approve(
             ),
         });
     }
-    let may = may_act(&view, &reviewer, protected(&view));
+    let may = may_act(&view, &reviewer, protected(&view), &state.policy().authz);
     if !may.approve {
         return Err(refused("approve", &may));
     }
@@ -966,7 +1003,7 @@ pub async fn edit(
 ) -> Result<Response, PageError> {
     reviewer.check_csrf(&f.csrf)?;
     let view = open(&state, &reviewer, &action_id).await?;
-    let may = may_act(&view, &reviewer, protected(&view));
+    let may = may_act(&view, &reviewer, protected(&view), &state.policy().authz);
     if !may.edit {
         return Err(refused("edit", &may));
     }
@@ -1008,7 +1045,7 @@ pub async fn reject(
 ) -> Result<Response, PageError> {
     reviewer.check_csrf(&f.csrf)?;
     let view = open(&state, &reviewer, &action_id).await?;
-    let may = may_act(&view, &reviewer, protected(&view));
+    let may = may_act(&view, &reviewer, protected(&view), &state.policy().authz);
     if !may.reject {
         return Err(refused("reject", &may));
     }
