@@ -9,6 +9,7 @@ use std::io::BufRead;
 
 use countersign_engine::Action;
 use countersign_engine::context::{Contact, Context};
+use countersign_engine::decision::Failure;
 use serde_json::Value;
 
 /// One input line turned into something to decide, or the reason it cannot be.
@@ -25,7 +26,7 @@ pub enum Parsed {
     /// Something to decide.
     Action(Box<(Action, Context)>),
     /// Bytes that are not text (invalid UTF-8): held unread, failing closed.
-    Unreadable(String),
+    Unreadable(Failure),
     /// Not a valid action: reported as an error record naming the problem.
     Malformed(String),
 }
@@ -48,10 +49,10 @@ fn parse_line(number: usize, bytes: &[u8]) -> Line {
         Err(e) => {
             return Line {
                 number,
-                parsed: Parsed::Unreadable(format!(
-                    "fail closed: line {number} is not valid UTF-8 (at byte {}): held unread",
+                parsed: Parsed::Unreadable(Failure::Unreadable(format!(
+                    "line {number} is not valid UTF-8 (at byte {})",
                     e.valid_up_to()
-                )),
+                ))),
                 value: None,
             };
         }
@@ -165,6 +166,8 @@ mod tests {
         let lines: Vec<Line> = read_lines(input).map(Result::unwrap).collect();
         assert!(matches!(lines[0].parsed, Parsed::Action(_)));
         assert_eq!(lines[1].number, 2);
-        assert!(matches!(&lines[1].parsed, Parsed::Unreadable(m) if m.contains("not valid UTF-8")));
+        assert!(
+            matches!(&lines[1].parsed, Parsed::Unreadable(m) if m.to_string().contains("not valid UTF-8"))
+        );
     }
 }

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use chrono::Utc;
 use countersign_engine::context::Context;
+use countersign_engine::decision::Failure;
 use countersign_engine::{Action, DecisionRecord, Gate, Policy};
 
 type Job = (Action, Context);
@@ -58,11 +59,10 @@ impl TimedGate {
             Some(w) => w,
             None => self.spawn(),
         };
-        let fail = |reason: &str| {
-            DecisionRecord::fail_closed(&id, &self.policy.version, reason.to_owned())
-        };
+        let fail =
+            |failure: Failure| DecisionRecord::fail_closed(&id, &self.policy.version, &failure);
         if tx.send((action, ctx)).is_err() {
-            return fail("fail closed: the decision worker stopped");
+            return fail(Failure::WorkerStopped);
         }
         match rx.recv_timeout(self.limit) {
             Ok(record) => {
@@ -70,11 +70,10 @@ impl TimedGate {
                 record
             }
             // The stuck worker is abandoned; it exits when it finishes and finds no receiver.
-            Err(RecvTimeoutError::Timeout) => fail(&format!(
-                "fail closed: deciding took longer than {} ms",
-                self.limit.as_millis()
-            )),
-            Err(RecvTimeoutError::Disconnected) => fail("fail closed: the decision worker stopped"),
+            Err(RecvTimeoutError::Timeout) => fail(Failure::TookLonger {
+                limit_ms: self.limit.as_millis(),
+            }),
+            Err(RecvTimeoutError::Disconnected) => fail(Failure::WorkerStopped),
         }
     }
 }

@@ -58,7 +58,11 @@ pub fn load(path: &Path) -> anyhow::Result<Loaded> {
         let line = line.with_context(|| format!("failed to read {}", path.display()))?;
         let (action, context) = match line.parsed {
             Parsed::Action(pair) => *pair,
-            Parsed::Unreadable(problem) | Parsed::Malformed(problem) => {
+            Parsed::Unreadable(failure) => {
+                errors.push((line.number, failure.to_string()));
+                continue;
+            }
+            Parsed::Malformed(problem) => {
                 errors.push((line.number, problem));
                 continue;
             }

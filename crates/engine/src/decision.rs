@@ -59,15 +59,46 @@ pub struct DecisionRecord {
     pub not_before: Option<DateTime<Utc>>,
 }
 
+/// What went wrong when an action could not be decided. Every such failure holds the
+/// action for a human; this is the one place that words the hold's reason.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Failure {
+    /// The engine returned an error (a detector, the model, an oversized body, …).
+    Engine(String),
+    /// The engine panicked.
+    Panicked,
+    /// The decision ran past its deadline.
+    TookLonger { limit_ms: u128 },
+    /// The thread or task deciding it stopped.
+    WorkerStopped,
+    /// The input could not be read at all (e.g. not UTF-8).
+    Unreadable(String),
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("fail closed: ")?;
+        match self {
+            Self::Engine(e) => f.write_str(e),
+            Self::Panicked => f.write_str("internal error while deciding"),
+            Self::TookLonger { limit_ms } => {
+                write!(f, "deciding took longer than {limit_ms} ms")
+            }
+            Self::WorkerStopped => f.write_str("the decision worker stopped"),
+            Self::Unreadable(what) => write!(f, "{what}: held unread"),
+        }
+    }
+}
+
 impl DecisionRecord {
-    /// The fail-closed answer: held for a human, with the reason that says what failed.
-    pub fn fail_closed(id: &str, policy_version: &PolicyVersion, reason: String) -> Self {
+    /// The fail-closed answer: held for a manager, with the reason that says what failed.
+    pub fn fail_closed(id: &str, policy_version: &PolicyVersion, failure: &Failure) -> Self {
         Self {
             id: id.to_owned(),
             decision: Decision::Hold,
             tier: Tier::ManagerApproved,
             roles: BTreeSet::from(["manager".to_owned()]),
-            reasons: vec![reason],
+            reasons: vec![failure.to_string()],
             findings: Vec::new(),
             policy_version: policy_version.clone(),
             not_before: None,

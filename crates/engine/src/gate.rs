@@ -14,7 +14,7 @@ use chrono::{DateTime, Utc};
 
 use crate::action::{Action, Payload};
 use crate::context::Context;
-use crate::decision::{Decision, DecisionRecord};
+use crate::decision::{Decision, DecisionRecord, Failure};
 use crate::detect::model::{Features, Input, Model, ModelError, TrainConfig};
 use crate::detect::normalize::Normalized;
 use crate::detect::{self, Detector, DetectorError, Document, Signals};
@@ -155,13 +155,9 @@ impl Gate {
             Ok(Err(e)) => DecisionRecord::fail_closed(
                 &action.id,
                 &policy.version,
-                format!("fail closed: {e}"),
+                &Failure::Engine(e.to_string()),
             ),
-            Err(_) => DecisionRecord::fail_closed(
-                &action.id,
-                &policy.version,
-                "fail closed: internal error while deciding".to_owned(),
-            ),
+            Err(_) => DecisionRecord::fail_closed(&action.id, &policy.version, &Failure::Panicked),
         }
     }
 

@@ -115,9 +115,10 @@ pub fn may_handle(item: &Item<'_>, reviewer: &Reviewer<'_>) -> Result<(), Refusa
 
 /// The one answer to "may this reviewer approve, edit or reject this item?".
 ///
-/// Editing and rejecting need a required role or being the rep. Approving needs a required
-/// role, not being the rep of a protected moment, an approval that does not count yet,
-/// and — while roles are missing — one of the missing roles; then Cedar decides.
+/// Editing and rejecting need a required role or being the rep. Approving needs the
+/// policy's Cedar rules to allow it (by default: a required role, and not the rep of a
+/// protected moment), an approval that does not count yet, and — while roles are
+/// missing — one of the missing roles.
 #[must_use]
 pub fn may_review(authz: &Authz, item: &Item<'_>, reviewer: &Reviewer<'_>) -> MayReview {
     if !item.held {
@@ -133,10 +134,33 @@ pub fn may_review(authz: &Authz, item: &Item<'_>, reviewer: &Reviewer<'_>) -> Ma
         required: item.required.clone(),
     };
     let handle = may_handle(item, reviewer);
-    let approve = if is_rep && item.protected {
-        Err(Refusal::OwnProtectedMoment)
-    } else if !holds(item.required) {
-        Err(no_role())
+    // Cedar first: separation of duties and who may approve at all are the policy's.
+    let answer = authz.authorize(
+        &Principal::Reviewer {
+            name: reviewer.name,
+            roles: reviewer.roles,
+        },
+        Verb::Approve,
+        &ProposalFacts {
+            id: item.id,
+            kind: item.kind,
+            tool: item.tool,
+            on_behalf_of: item.on_behalf_of.unwrap_or(""),
+            protected: item.protected,
+            required_roles: item.required,
+        },
+    );
+    let approve = if !answer.allowed {
+        Err(if is_rep && item.protected {
+            Refusal::OwnProtectedMoment
+        } else if !holds(item.required) {
+            no_role()
+        } else {
+            Refusal::Policy {
+                policies: answer.policies,
+                errors: answer.errors,
+            }
+        })
     } else if item.approvers.contains(reviewer.name) {
         Err(Refusal::AlreadyApproved)
     } else if !item.missing.is_empty() && !holds(item.missing) {
@@ -144,29 +168,7 @@ pub fn may_review(authz: &Authz, item: &Item<'_>, reviewer: &Reviewer<'_>) -> Ma
             missing: item.missing.clone(),
         })
     } else {
-        let answer = authz.authorize(
-            &Principal::Reviewer {
-                name: reviewer.name,
-                roles: reviewer.roles,
-            },
-            Verb::Approve,
-            &ProposalFacts {
-                id: item.id,
-                kind: item.kind,
-                tool: item.tool,
-                on_behalf_of: item.on_behalf_of.unwrap_or(""),
-                protected: item.protected,
-                required_roles: item.required,
-            },
-        );
-        if answer.allowed {
-            Ok(answer.policies)
-        } else {
-            Err(Refusal::Policy {
-                policies: answer.policies,
-                errors: answer.errors,
-            })
-        }
+        Ok(answer.policies)
     };
     MayReview {
         approve,

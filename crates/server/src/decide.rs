@@ -12,6 +12,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
+use countersign_engine::decision::Failure;
 use countersign_engine::{Action, Context, DecisionRecord, Gate, Policy};
 
 /// A decision and how it was reached.
@@ -51,11 +52,7 @@ pub async fn decide_within(
             timed_out: false,
         },
         Ok(Err(_)) => Timed {
-            record: DecisionRecord::fail_closed(
-                &id,
-                &version,
-                "fail closed: the decision task failed".to_owned(),
-            ),
+            record: DecisionRecord::fail_closed(&id, &version, &Failure::WorkerStopped),
             took,
             timed_out: false,
         },
@@ -63,10 +60,9 @@ pub async fn decide_within(
             record: DecisionRecord::fail_closed(
                 &id,
                 &version,
-                format!(
-                    "fail closed: deciding took longer than {} ms",
-                    limit.as_millis()
-                ),
+                &Failure::TookLonger {
+                    limit_ms: limit.as_millis(),
+                },
             ),
             took,
             timed_out: true,

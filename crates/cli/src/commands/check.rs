@@ -58,10 +58,10 @@ pub fn run(args: CheckArgs) -> anyhow::Result<Outcome> {
                 let (action, ctx) = *pair;
                 gate.decide(action, ctx)
             }
-            Parsed::Unreadable(reason) => DecisionRecord::fail_closed(
+            Parsed::Unreadable(failure) => DecisionRecord::fail_closed(
                 &line.number.to_string(),
                 &gate.policy().version,
-                reason,
+                &failure,
             ),
             Parsed::Malformed(problem) => {
                 errors += 1;

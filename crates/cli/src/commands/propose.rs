@@ -141,7 +141,7 @@ async fn propose(args: ProposeArgs) -> anyhow::Result<Outcome> {
                     }
                 }
             }
-            Parsed::Unreadable(reason) => reason,
+            Parsed::Unreadable(failure) => failure.to_string(),
             Parsed::Malformed(problem) => problem,
         };
         errors += 1;

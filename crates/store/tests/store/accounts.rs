@@ -170,7 +170,7 @@ async fn proposing_with_a_decider_stores_what_it_decided(t: &TestDb) {
                     DecisionRecord::fail_closed(
                         "whatever",
                         &version,
-                        "fail closed: deciding took longer than 5 ms".to_owned(),
+                        &countersign_engine::decision::Failure::TookLonger { limit_ms: 5 },
                     )
                 }
             },
