@@ -100,8 +100,12 @@ impl<S: Send + Sync> FromRequestParts<S> for PeerIp {
 }
 
 fn peer(parts: &Parts) -> String {
-    parts
-        .extensions
+    peer_ip(&parts.extensions)
+}
+
+/// The client's IP address from a request's extensions, `unknown` without connection info.
+pub fn peer_ip(extensions: &axum::http::Extensions) -> String {
+    extensions
         .get::<ConnectInfo<SocketAddr>>()
         .map_or_else(|| "unknown".to_owned(), |c| c.0.ip().to_string())
 }

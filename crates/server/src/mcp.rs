@@ -323,10 +323,7 @@ pub async fn require_tool(State(state): State<AppState>, mut req: Request, next:
             ApiError::forbidden("MCP is for tools: use a tool's API key").into_response()
         }
         None => {
-            let ip = req
-                .extensions()
-                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-                .map_or_else(|| "unknown".to_owned(), |c| c.0.ip().to_string());
+            let ip = auth::peer_ip(req.extensions());
             auth::unregistered_key(&state, &ip, &token, None)
                 .await
                 .into_response()

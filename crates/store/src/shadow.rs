@@ -66,7 +66,8 @@ impl Store {
             clip(seen.recipient_domain.as_deref()),
             clip(seen.claimed_tool.as_deref()),
         );
-        let mut tx = self.pool.write(Lock::AuditChain).await?;
+        // Counting takes only the row: a stranger's requests must not queue on the audit chain.
+        let mut tx = self.pool.write(Lock::Rows).await?;
         let row = tx
             .fetch_one(
                 tx.query(
@@ -87,7 +88,9 @@ impl Store {
             )
             .await?;
         let count: i64 = row.get("count")?;
+        tx.commit().await?;
         if count == 1 {
+            let mut tx = self.pool.write(Lock::AuditChain).await?;
             audit::append(
                 &mut tx,
                 Event {
@@ -105,8 +108,8 @@ impl Store {
                 now,
             )
             .await?;
+            tx.commit().await?;
         }
-        tx.commit().await?;
         Ok(())
     }
 

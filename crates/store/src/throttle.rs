@@ -60,46 +60,46 @@ impl Store {
     ) -> Result<Option<DateTime<Utc>>, StoreError> {
         let now = micros(now);
         let name = fold(name);
-        let mut tx = self.pool.write(Lock::AuditChain).await?;
-        let before: i64 = match tx
-            .fetch_optional(
-                tx.query("SELECT failures FROM login_throttle WHERE name = $1")
-                    .bind(name.clone()),
-            )
-            .await?
-        {
-            Some(r) => r.get("failures")?,
-            None => 0,
-        };
-        let failures = before.saturating_add(1);
-        let until = block_after(failures).map(|d| now + d);
-        let q = tx
-            .query(
-                "INSERT INTO login_throttle (name, failures, blocked_until, last_failure_at) \
-                 VALUES ($1, $2, $3, $4) \
-                 ON CONFLICT (name) DO UPDATE SET failures = excluded.failures, \
-                   blocked_until = excluded.blocked_until, last_failure_at = excluded.last_failure_at",
-            )
-            .bind(name.clone())
-            .bind(failures)
-            .bind(until)
-            .bind(now);
-        tx.execute(q).await?;
-        if let Some(until) = until {
-            audit::append(
-                &mut tx,
-                Event {
-                    event: "login_throttled",
-                    action_id: None,
-                    actor: &format!("anonymous:{source}"),
-                    data: json!({"name": name, "failures": failures, "blocked_until": until}),
-                },
-                now,
+        // Counting takes only the row: failed log-ins must not queue on the audit chain.
+        let mut tx = self.pool.write(Lock::Rows).await?;
+        let row = tx
+            .fetch_one(
+                tx.query(
+                    "INSERT INTO login_throttle (name, failures, last_failure_at) VALUES ($1, 1, $2) \
+                     ON CONFLICT (name) DO UPDATE SET failures = login_throttle.failures + 1, \
+                       last_failure_at = excluded.last_failure_at \
+                     RETURNING failures",
+                )
+                .bind(name.clone())
+                .bind(now),
             )
             .await?;
-        }
+        let failures: i64 = row.get("failures")?;
+        let Some(until) = block_after(failures).map(|d| now + d) else {
+            tx.commit().await?;
+            return Ok(None);
+        };
+        let q = tx
+            .query("UPDATE login_throttle SET blocked_until = $1 WHERE name = $2")
+            .bind(until)
+            .bind(name.clone());
+        tx.execute(q).await?;
         tx.commit().await?;
-        Ok(until)
+        // At most one audit record per block.
+        let mut tx = self.pool.write(Lock::AuditChain).await?;
+        audit::append(
+            &mut tx,
+            Event {
+                event: "login_throttled",
+                action_id: None,
+                actor: &format!("anonymous:{source}"),
+                data: json!({"name": name, "failures": failures, "blocked_until": until}),
+            },
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(Some(until))
     }
 
     /// A successful log-in as `name`: its failures are forgotten.

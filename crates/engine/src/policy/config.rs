@@ -256,6 +256,9 @@ pub struct PolicyConfig {
     pub limits: Limits,
     pub tiers: BTreeMap<String, Tier>,
     pub crm_fields: BTreeMap<String, Rule>,
+    /// Each CRM field's name as CRMs match it ([`crate::names::crm_field`]) → the policy's
+    /// name for it, so a decision looks a field up once.
+    crm_keys: BTreeMap<String, String>,
     pub categories: BTreeMap<Category, CategoryRule>,
     pub data_classes: BTreeMap<String, DataClass>,
     pub guards: Guards,
@@ -267,11 +270,8 @@ impl PolicyConfig {
     /// ([`crate::names::crm_field`]), with the name the policy gives it.
     #[must_use]
     pub fn crm_field(&self, field: &str) -> Option<(&str, &Rule)> {
-        let key = crate::names::crm_field(field);
-        self.crm_fields
-            .iter()
-            .find(|(name, _)| crate::names::crm_field(name) == key)
-            .map(|(name, rule)| (name.as_str(), rule))
+        let name = self.crm_keys.get(&crate::names::crm_field(field))?;
+        Some((name.as_str(), self.crm_fields.get(name)?))
     }
 
     /// Parses and validates; on failure returns every problem found, each with a position.
@@ -321,13 +321,11 @@ impl PolicyConfig {
         }
 
         let mut crm_fields: BTreeMap<String, Rule> = BTreeMap::new();
+        let mut crm_keys: BTreeMap<String, String> = BTreeMap::new();
         for (field, rule) in raw.crm_fields {
             let roles = check_roles(&rule.roles, &mut problem);
             let key = crate::names::crm_field(field.get_ref());
-            if let Some(other) = crm_fields
-                .keys()
-                .find(|f| crate::names::crm_field(f) == key)
-            {
+            if let Some(other) = crm_keys.insert(key, field.get_ref().clone()) {
                 problem(
                     field.span().start,
                     format!(
@@ -443,6 +441,7 @@ impl PolicyConfig {
             limits: raw.limits,
             tiers,
             crm_fields,
+            crm_keys,
             categories,
             data_classes,
             guards: Guards {

@@ -559,9 +559,17 @@ fn may_act(view: &ActionView, reviewer: &Reviewer, protected: bool, authz: &Auth
                 super::roles_in_words(&account.roles)
             ));
         }
-        Err(why @ (Refusal::Policy { .. } | Refusal::NotHeld)) => m.why_not.push(format!(
-            "The policy does not let you approve it: you {why}."
-        )),
+        Err(Refusal::Policy { policies, errors }) => m.why_not.push(if errors.is_empty() {
+            format!(
+                "The policy does not let you approve it ({}).",
+                policies.join(", ")
+            )
+        } else {
+            "The policy could not be evaluated, so nobody can approve it until it is fixed."
+                .to_owned()
+        }),
+        // Checked above: only held items get this far.
+        Err(Refusal::NotHeld) => {}
     }
     m
 }

@@ -173,18 +173,7 @@ async fn an_unknown_key_is_refused_and_counted_as_shadow_ai(kind: Kind) {
         return;
     };
     const MADE_UP: &str = "cs_thisKeyWasNeverIssued0000000000";
-    let audit_records = || async {
-        app.client
-            .get(format!("{}/v1/audit/export", app.base))
-            .bearer_auth(&app.admin)
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap()
-    };
-    let before = audit_records().await.lines().count();
+    let before = app.audit_export().await.lines().count();
     for _ in 0..3 {
         let r = app
             .propose_email(MADE_UP, "dana@acme.example", ROUTINE)
@@ -193,7 +182,7 @@ async fn an_unknown_key_is_refused_and_counted_as_shadow_ai(kind: Kind) {
         assert_eq!(r.body["error"]["field"], "Authorization");
         assert!(r.body.get("action_id").is_none());
     }
-    let export = audit_records().await;
+    let export = app.audit_export().await;
     let added: Vec<serde_json::Value> = export
         .lines()
         .skip(before)

@@ -285,6 +285,39 @@ impl TestApp {
         self.send(Method::POST, path, Some(token), Some(body)).await
     }
 
+    /// The audit log as `GET /v1/audit/export` gives it to the admin: one JSON record a line.
+    pub async fn audit_export(&self) -> String {
+        self.client
+            .get(format!("{}/v1/audit/export", self.base))
+            .bearer_auth(&self.admin)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    }
+
+    /// `POST path` with no body and `If-Match: etag`.
+    pub async fn post_if_match(&self, path: &str, token: &str, etag: &str) -> Reply {
+        let resp = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(token)
+            .header("If-Match", etag)
+            .send()
+            .await
+            .unwrap();
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let text = resp.text().await.unwrap();
+        Reply {
+            status,
+            headers,
+            body: serde_json::from_str(&text).unwrap_or(Value::Null),
+        }
+    }
+
     /// Registers a tool cleared for e-mail, CRM updates and notes; returns its API key.
     pub async fn tool(&self, name: &str) -> String {
         let r = self

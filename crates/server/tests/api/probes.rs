@@ -45,15 +45,8 @@ async fn an_approval_of_a_stale_revision_is_refused(kind: Kind) {
         stale.body
     );
     // The same with the ETag read before the edit.
-    let by_etag = app
-        .client
-        .post(format!("{}{approve}", app.base))
-        .bearer_auth(&desk)
-        .header("If-Match", &etag)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(by_etag.status(), StatusCode::CONFLICT);
+    let by_etag = app.post_if_match(&approve, &desk, &etag).await;
+    assert_eq!(by_etag.status, StatusCode::CONFLICT);
     // Without saying what was read: 428, naming the field.
     let blind = app.send(Method::POST, &approve, Some(&desk), None).await;
     assert_eq!(
@@ -66,15 +59,8 @@ async fn an_approval_of_a_stale_revision_is_refused(kind: Kind) {
     let blind = app.post(&approve, &desk, &json!({})).await;
     assert_eq!(blind.status, StatusCode::PRECONDITION_REQUIRED);
     // Body and header disagreeing, or another action's ETag: 422.
-    let other = app
-        .client
-        .post(format!("{}{approve}", app.base))
-        .bearer_auth(&desk)
-        .header("If-Match", "\"act_other/2\"")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(other.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let other = app.post_if_match(&approve, &desk, "\"act_other/2\"").await;
+    assert_eq!(other.status, StatusCode::UNPROCESSABLE_ENTITY);
     let unknown_field = app.post(&approve, &desk, &json!({"rev": 2})).await;
     assert_eq!(unknown_field.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(
@@ -87,28 +73,11 @@ async fn an_approval_of_a_stale_revision_is_refused(kind: Kind) {
     // Reading again and approving what was read: released, and the audit names revision 2.
     let read = app.get(&format!("/v1/actions/{id}"), &desk).await;
     let etag = read.headers["etag"].to_str().unwrap().to_owned();
-    let ok = app
-        .client
-        .post(format!("{}{approve}", app.base))
-        .bearer_auth(&desk)
-        .header("If-Match", &etag)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(ok.status(), StatusCode::OK);
-    let ok: serde_json::Value = ok.json().await.unwrap();
-    assert_eq!(ok["status"], "approved", "{ok:?}");
-    assert_eq!(ok["revision"], 2);
-    let export = app
-        .client
-        .get(format!("{}/v1/audit/export", app.base))
-        .bearer_auth(&app.admin)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let ok = app.post_if_match(&approve, &desk, &etag).await;
+    assert_eq!(ok.status, StatusCode::OK);
+    assert_eq!(ok.body["status"], "approved", "{:?}", ok.body);
+    assert_eq!(ok.body["revision"], 2);
+    let export = app.audit_export().await;
     let approval: serde_json::Value = export
         .lines()
         .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
@@ -302,16 +271,7 @@ async fn a_password_change_needs_the_current_password(kind: Kind) {
     )
     .await;
     assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
-    let export = app
-        .client
-        .get(format!("{}/v1/audit/export", app.base))
-        .bearer_auth(&app.admin)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let export = app.audit_export().await;
     assert!(export.contains("\"event\":\"password_change\""), "{export}");
     assert!(export.contains("\"event\":\"password_reset\""), "{export}");
     app.stop().await;
@@ -366,16 +326,7 @@ async fn failed_log_ins_back_off_per_name(kind: Kind) {
     );
     // Others log in as before.
     app.login("ada.admin").await;
-    let export = app
-        .client
-        .get(format!("{}/v1/audit/export", app.base))
-        .bearer_auth(&app.admin)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let export = app.audit_export().await;
     assert!(export.contains("\"event\":\"login_throttled\""), "{export}");
     app.stop().await;
 }
