@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use countersign_store::OutboxItem;
-use hmac::{Hmac, Mac};
+use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 
 use crate::{Connector, DeliveryError};

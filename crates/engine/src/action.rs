@@ -4,11 +4,12 @@
 //! error names the field that is wrong (`payload.to: ...`). Once parsed, the values are
 //! trusted: nothing downstream re-validates an [`EmailAddress`] or an [`ActionKind`].
 
-use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+
+pub use crate::payload::{EmailPayload, InboundMessage, OpportunityUpdate, Payload, TextPayload};
 
 /// A parse error that names the field and the problem.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -91,7 +92,13 @@ impl fmt::Display for ActionKind {
 pub struct EmailAddress(String);
 
 impl EmailAddress {
+    /// Parses an address, naming `field` when it is not one.
     pub fn parse(field: &str, s: &str) -> Result<Self, ActionError> {
+        Self::parse_value(s).map_err(|problem| ActionError::new(field, problem))
+    }
+
+    /// Parses an address; the error is the problem in plain words.
+    pub fn parse_value(s: &str) -> Result<Self, String> {
         let s = s.trim();
         // Accept `Name <addr@x.y>` as tools commonly send it.
         let addr = match (s.rfind('<'), s.ends_with('>')) {
@@ -115,10 +122,7 @@ impl EmailAddress {
         if valid {
             Ok(Self(addr.to_ascii_lowercase()))
         } else {
-            Err(ActionError::new(
-                field,
-                format!("`{s}` is not an email address"),
-            ))
+            Err(format!("`{s}` is not an email address"))
         }
     }
 
@@ -155,6 +159,7 @@ impl IdempotencyKey {
 
 /// The records an action is about.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema, utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Target {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -167,6 +172,7 @@ pub struct Target {
 
 /// Material the draft was written from, logged so reviewers can check claims.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema, utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Source {
     /// `crm`, `document`, `kb` (knowledge base), `web`, `email`, …
@@ -181,58 +187,21 @@ pub struct Source {
     pub approved: bool,
 }
 
-/// The buyer's message a reply answers.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct InboundMessage {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub message_id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub from: Option<String>,
-    #[serde(default)]
-    pub text: String,
-}
-
-/// An e-mail to a buyer (`email.send`, `email.draft`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct EmailPayload {
-    pub to: Vec<EmailAddress>,
-    pub cc: Vec<EmailAddress>,
-    pub subject: String,
-    pub body: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub in_reply_to: Option<InboundMessage>,
-}
-
-/// A change to a CRM opportunity: field name → new value.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct CrmUpdate {
-    pub changes: BTreeMap<String, Value>,
-}
-
-/// The payload of an action, typed by its kind.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(untagged)]
-pub enum Payload {
-    Email(EmailPayload),
-    CrmUpdate(CrmUpdate),
-    /// Notes, tasks, internal notifications, research: free text plus a subject.
-    Text {
-        subject: String,
-        body: String,
-    },
-}
-
 /// What an AI tool proposes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(utoipa::ToSchema))]
 pub struct Action {
+    /// The tool's own id for the action (empty when it gave none).
     pub id: String,
+    /// E.g. `email.send`, `crm.opportunity.update`.
+    #[cfg_attr(feature = "schema", schema(value_type = String))]
     pub kind: ActionKind,
     pub tool: Option<String>,
     pub on_behalf_of: Option<String>,
     pub target: Target,
     pub payload: Payload,
     pub sources: Vec<Source>,
+    #[cfg_attr(feature = "schema", schema(value_type = Option<String>))]
     pub idempotency_key: Option<IdempotencyKey>,
 }
 
@@ -261,16 +230,16 @@ impl Action {
     pub fn body(&self) -> &str {
         match &self.payload {
             Payload::Email(e) => &e.body,
-            Payload::Text { body, .. } => body,
-            Payload::CrmUpdate(_) => "",
+            Payload::Text(t) => &t.body,
+            Payload::OpportunityUpdate(_) => "",
         }
     }
 
     pub fn subject(&self) -> &str {
         match &self.payload {
             Payload::Email(e) => &e.subject,
-            Payload::Text { subject, .. } => subject,
-            Payload::CrmUpdate(_) => "",
+            Payload::Text(t) => &t.subject,
+            Payload::OpportunityUpdate(_) => "",
         }
     }
 
@@ -296,16 +265,22 @@ impl Action {
         let payload_value = obj
             .get("payload")
             .ok_or_else(|| ActionError::new("payload", "missing"))?;
-        let payload = parse_payload(&kind, payload_value)?;
+        let payload = Payload::parse(&kind, payload_value)?;
         let target = match obj.get("target") {
             None | Some(Value::Null) => Target::default(),
-            Some(v) => serde_json::from_value(v.clone())
-                .map_err(|e| ActionError::new("target", serde_problem(&e)))?,
+            Some(v) => crate::payload::typed("target", object("target", v)?)?,
         };
         let sources = match obj.get("sources") {
             None | Some(Value::Null) => Vec::new(),
-            Some(v) => serde_json::from_value(v.clone())
-                .map_err(|e| ActionError::new("sources", serde_problem(&e)))?,
+            Some(v) => {
+                // Serde would read `["crm", "opp_1"]` as a source; only objects are.
+                if let Some(items) = v.as_array() {
+                    for (i, item) in items.iter().enumerate() {
+                        object(&format!("sources[{i}]"), item)?;
+                    }
+                }
+                crate::payload::typed("sources", v)?
+            }
         };
         let idempotency_key = opt_str(value, "idempotency_key")?
             .map(IdempotencyKey::parse)
@@ -323,103 +298,12 @@ impl Action {
     }
 }
 
-fn parse_payload(kind: &ActionKind, v: &Value) -> Result<Payload, ActionError> {
-    if !v.is_object() {
-        return Err(ActionError::new("payload", "expected a JSON object"));
-    }
-    if kind.is_outbound_email() {
-        let subject = opt_str_at(v, "payload.subject", "subject")?.unwrap_or_default();
-        let body = req_str_at(v, "payload.body", "body")?;
-        let in_reply_to = match v.get("in_reply_to") {
-            None | Some(Value::Null) => None,
-            Some(Value::String(text)) => Some(InboundMessage {
-                text: text.clone(),
-                ..InboundMessage::default()
-            }),
-            Some(other) => Some(
-                serde_json::from_value(other.clone())
-                    .map_err(|e| ActionError::new("payload.in_reply_to", serde_problem(&e)))?,
-            ),
-        };
-        let to = addresses(v, "to")?;
-        if to.is_empty() && kind.as_str() == ActionKind::EMAIL_SEND {
-            return Err(ActionError::new(
-                "payload.to",
-                "needs at least one recipient",
-            ));
-        }
-        return Ok(Payload::Email(EmailPayload {
-            to,
-            cc: addresses(v, "cc")?,
-            subject: subject.to_owned(),
-            body: body.to_owned(),
-            in_reply_to,
-        }));
-    }
-    if kind.as_str() == ActionKind::CRM_OPPORTUNITY_UPDATE {
-        let changes = v.get("changes").and_then(Value::as_object).ok_or_else(|| {
-            ActionError::new("payload.changes", "expected an object of field changes")
-        })?;
-        if changes.is_empty() {
-            return Err(ActionError::new("payload.changes", "is empty"));
-        }
-        // CRMs match field names without case: two spellings of one field would let the
-        // second slip past what the first was reviewed for.
-        let mut seen: BTreeMap<String, &str> = BTreeMap::new();
-        for name in changes.keys() {
-            let key = crate::names::crm_field(name);
-            if key.is_empty() {
-                return Err(ActionError::new(
-                    format!("payload.changes.{name}"),
-                    "is not a field name",
-                ));
-            }
-            if let Some(first) = seen.insert(key, name) {
-                return Err(ActionError::new(
-                    format!("payload.changes.{name}"),
-                    format!("names the same CRM field as `{first}`"),
-                ));
-            }
-        }
-        return Ok(Payload::CrmUpdate(CrmUpdate {
-            changes: changes
-                .iter()
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect(),
-        }));
-    }
-    let body = match (v.get("body"), v.get("text")) {
-        (Some(_), _) => req_str_at(v, "payload.body", "body")?,
-        (None, Some(_)) => req_str_at(v, "payload.text", "text")?,
-        (None, None) => "",
-    };
-    Ok(Payload::Text {
-        subject: opt_str_at(v, "payload.subject", "subject")?
-            .unwrap_or_default()
-            .to_owned(),
-        body: body.to_owned(),
-    })
-}
-
-fn addresses(v: &Value, key: &str) -> Result<Vec<EmailAddress>, ActionError> {
-    let field = format!("payload.{key}");
-    match v.get(key) {
-        None | Some(Value::Null) => Ok(Vec::new()),
-        Some(Value::String(s)) => Ok(vec![EmailAddress::parse(&field, s)?]),
-        Some(Value::Array(items)) => items
-            .iter()
-            .enumerate()
-            .map(|(i, item)| {
-                let f = format!("{field}[{i}]");
-                item.as_str()
-                    .ok_or_else(|| ActionError::new(&f, "expected a string"))
-                    .and_then(|s| EmailAddress::parse(&f, s))
-            })
-            .collect(),
-        Some(_) => Err(ActionError::new(
-            field,
-            "expected an address or a list of addresses",
-        )),
+/// `v` if it is a JSON object: serde would also read a struct from an array.
+fn object<'a>(field: &str, v: &'a Value) -> Result<&'a Value, ActionError> {
+    if v.is_object() {
+        Ok(v)
+    } else {
+        Err(ActionError::new(field, "expected a JSON object"))
     }
 }
 
@@ -441,12 +325,6 @@ fn opt_str_at<'a>(v: &'a Value, field: &str, key: &str) -> Result<Option<&'a str
         Some(Value::String(s)) => Ok(Some(s)),
         Some(_) => Err(ActionError::new(field, "expected a string")),
     }
-}
-
-/// Serde's messages mention Rust types; keep only the part a user can act on.
-pub(crate) fn serde_problem(e: &serde_json::Error) -> String {
-    let msg = e.to_string();
-    msg.split(" at line ").next().unwrap_or(&msg).to_owned()
 }
 
 #[cfg(test)]
@@ -503,6 +381,20 @@ mod tests {
         let err = Action::from_json(&json!({"kind": "email.send", "payload": {}, "colour": 1}))
             .unwrap_err();
         assert_eq!(err.to_string(), "colour: unknown field");
+    }
+
+    #[test]
+    fn records_are_objects_not_lists() {
+        let err = Action::from_json(&json!({
+            "kind": "crm.note.create", "payload": {"body": "x"}, "target": [null, null]
+        }))
+        .unwrap_err();
+        assert_eq!(err.to_string(), "target: expected a JSON object");
+        let err = Action::from_json(&json!({
+            "kind": "crm.note.create", "payload": {"body": "x"}, "sources": [["crm", "opp_1"]]
+        }))
+        .unwrap_err();
+        assert_eq!(err.to_string(), "sources[0]: expected a JSON object");
     }
 
     #[test]

@@ -352,7 +352,7 @@ impl Gate {
         }
 
         // CRM field changes that need a human.
-        if let Payload::CrmUpdate(update) = &action.payload {
+        if let Payload::OpportunityUpdate(update) = &action.payload {
             for field in update.changes.keys() {
                 match cfg.crm_field(field) {
                     Some((_, rule)) if rule.tier == Tier::AutomationSafe => {}
@@ -546,7 +546,7 @@ fn texts(action: &Action) -> Vec<(String, &str)> {
     if !action.subject().is_empty() {
         out.push(("subject".to_owned(), action.subject()));
     }
-    if let Payload::CrmUpdate(update) = &action.payload {
+    if let Payload::OpportunityUpdate(update) = &action.payload {
         for (k, v) in &update.changes {
             if let Some(s) = v.as_str() {
                 out.push((format!("payload.changes.{k}"), s));

@@ -17,6 +17,7 @@ pub mod finding;
 pub mod gate;
 pub mod guards;
 pub mod names;
+pub mod payload;
 pub mod policy;
 pub mod review;
 pub mod tier;

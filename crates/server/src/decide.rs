@@ -1,5 +1,5 @@
-//! The decision deadline: the one place the server turns a slow or failed decision into a
-//! hold (fail closed).
+//! The decision deadline: the one place a slow or failed decision becomes a hold (fail
+//! closed), for the server's handlers and the CLI's `check` alike.
 //!
 //! The engine is pure and synchronous and cannot be interrupted, so each decision runs
 //! on tokio's blocking pool and the handler waits for it at most the configured time. If

@@ -44,21 +44,13 @@ pub struct McpCaller {
 /// description, so an agent that reads only one tool still knows.
 const OUTCOMES: &str = "The answer's `decision.decision` is one of: `allow` (Countersign delivers it now or after the recipient's quiet hours; do not send it yourself); `hold` (it waits for the human roles in `decision.roles`; do NOT send it another way or reword it to get around review; tell the rep it is waiting and call `read_decision` later); `draft_only` (nothing is sent; give the draft to the rep to review and send by hand); `deny` (refused, e.g. an opted-out contact or a tool not cleared for the data; do not retry or reword it; report `decision.reasons` to the rep). `next_step` says the same in one sentence.";
 
-/// `propose_email` arguments.
+/// Who and what a proposal is about: the arguments every proposing tool takes besides
+/// its payload.
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
-pub struct ProposeEmail {
-    /// Recipient addresses.
-    pub to: Vec<String>,
-    /// Copy addresses.
-    #[serde(default)]
-    pub cc: Vec<String>,
-    pub subject: String,
-    /// The message body, as it would be sent.
-    pub body: String,
-    /// The rep the e-mail is sent on behalf of.
+#[allow(dead_code, reason = "describes the arguments; `proposal` reads them")]
+pub struct Envelope {
+    /// The rep the action is on behalf of: a registered account name.
     pub on_behalf_of: Option<String>,
-    /// The buyer's message this replies to (its text), if any.
-    pub in_reply_to: Option<String>,
     pub contact_id: Option<String>,
     pub opportunity_id: Option<String>,
     pub account_id: Option<String>,
@@ -66,15 +58,67 @@ pub struct ProposeEmail {
     pub idempotency_key: Option<String>,
 }
 
-/// `propose_crm_update` arguments.
+/// `propose_email` arguments: the engine's e-mail payload, with the envelope beside it.
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
+#[allow(dead_code, reason = "describes the arguments; `proposal` reads them")]
+pub struct ProposeEmail {
+    #[serde(flatten)]
+    pub email: countersign_engine::payload::EmailPayload,
+    #[serde(flatten)]
+    pub envelope: Envelope,
+}
+
+/// `propose_crm_update` arguments: the engine's opportunity update, with the envelope.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+#[allow(dead_code, reason = "describes the arguments; `proposal` reads them")]
 pub struct ProposeCrmUpdate {
+    #[serde(flatten)]
+    pub update: countersign_engine::payload::OpportunityUpdate,
+    /// The opportunity to change.
     pub opportunity_id: String,
-    /// Field → new value, e.g. `{"stage": "Negotiation", "next_step": "Send MSA"}`.
-    pub changes: serde_json::Map<String, Value>,
     pub on_behalf_of: Option<String>,
     pub account_id: Option<String>,
     pub idempotency_key: Option<String>,
+}
+
+/// Arguments described by `T`'s schema but kept as JSON, so the engine parses them and a
+/// wrong one is reported with its name, as over REST.
+#[derive(Debug)]
+pub struct Unparsed<T>(serde_json::Map<String, Value>, std::marker::PhantomData<T>);
+
+impl<'de, T> Deserialize<'de> for Unparsed<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        serde_json::Map::deserialize(d).map(|m| Self(m, std::marker::PhantomData))
+    }
+}
+
+impl<T: schemars::JsonSchema> schemars::JsonSchema for Unparsed<T> {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        T::schema_name()
+    }
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        T::json_schema(generator)
+    }
+}
+
+/// The action a proposing tool's flat arguments stand for: the envelope's fields become
+/// the target and the rest is the payload, parsed by the engine.
+fn proposal(kind: &str, mut args: serde_json::Map<String, Value>) -> Value {
+    let mut take = |key: &str| args.remove(key).unwrap_or(Value::Null);
+    let on_behalf_of = take("on_behalf_of");
+    let idempotency_key = take("idempotency_key");
+    let target = json!({
+        "contact_id": take("contact_id"),
+        "opportunity_id": take("opportunity_id"),
+        "account_id": take("account_id"),
+    });
+    json!({
+        "kind": kind,
+        "on_behalf_of": on_behalf_of,
+        "target": target,
+        "payload": args,
+        "idempotency_key": idempotency_key,
+    })
 }
 
 /// `read_decision` arguments.
@@ -154,7 +198,12 @@ impl CountersignMcp {
         };
         let action = match countersign_engine::Action::from_json(&action) {
             Ok(a) => a,
-            Err(e) => return failure(&ApiError::validation(e.field, e.problem)),
+            // The tool's arguments are flat: name the argument, not the REST body's path.
+            Err(e) => {
+                let field = e.field.strip_prefix("payload.").unwrap_or(&e.field);
+                let field = field.strip_prefix("target.").unwrap_or(field);
+                return failure(&ApiError::validation(field.to_owned(), e.problem));
+            }
         };
         match propose_action(&self.state, action, &caller.key).await {
             Ok(p) => success(&ProposalBody::from(&p)),
@@ -168,24 +217,10 @@ impl CountersignMcp {
     )]
     async fn propose_email(
         &self,
-        Parameters(p): Parameters<ProposeEmail>,
+        Parameters(Unparsed(args, _)): Parameters<Unparsed<ProposeEmail>>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, rmcp::ErrorData> {
-        let action = json!({
-            "kind": "email.send",
-            "on_behalf_of": p.on_behalf_of,
-            "target": {
-                "contact_id": p.contact_id,
-                "opportunity_id": p.opportunity_id,
-                "account_id": p.account_id,
-            },
-            "payload": {
-                "to": p.to, "cc": p.cc, "subject": p.subject, "body": p.body,
-                "in_reply_to": p.in_reply_to.map(|text| json!({"text": text})),
-            },
-            "idempotency_key": p.idempotency_key,
-        });
-        Ok(self.propose(&ctx, action).await)
+        Ok(self.propose(&ctx, proposal("email.send", args)).await)
     }
 
     #[tool(
@@ -194,17 +229,18 @@ impl CountersignMcp {
     )]
     async fn propose_crm_update(
         &self,
-        Parameters(p): Parameters<ProposeCrmUpdate>,
+        Parameters(Unparsed(args, _)): Parameters<Unparsed<ProposeCrmUpdate>>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, rmcp::ErrorData> {
-        let action = json!({
-            "kind": "crm.opportunity.update",
-            "on_behalf_of": p.on_behalf_of,
-            "target": {"opportunity_id": p.opportunity_id, "account_id": p.account_id},
-            "payload": {"changes": p.changes},
-            "idempotency_key": p.idempotency_key,
-        });
-        Ok(self.propose(&ctx, action).await)
+        if !args.get("opportunity_id").is_some_and(Value::is_string) {
+            return Ok(failure(&ApiError::validation(
+                "opportunity_id",
+                "missing: name the opportunity to change",
+            )));
+        }
+        Ok(self
+            .propose(&ctx, proposal("crm.opportunity.update", args))
+            .await)
     }
 
     #[tool(
@@ -368,4 +404,54 @@ pub enum ServeStdioError {
     Store(String),
     #[error("mcp: {0}")]
     Protocol(String),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The tools' input schemas are the engine's payload types, so what an agent is told
+    /// to send is what the gate parses.
+    #[test]
+    fn tool_schemas_come_from_the_payload_types() {
+        let email =
+            serde_json::to_value(schemars::schema_for!(Unparsed<ProposeEmail>)).unwrap_or_default();
+        let props = &email["properties"];
+        for field in [
+            "to",
+            "cc",
+            "subject",
+            "body",
+            "in_reply_to",
+            "on_behalf_of",
+            "idempotency_key",
+        ] {
+            assert!(props.get(field).is_some(), "{field}: {email:#}");
+        }
+        assert_eq!(props["to"]["items"]["format"], "email", "{email:#}");
+        let required = email["required"].as_array().cloned().unwrap_or_default();
+        assert!(required.contains(&json!("body")), "{email:#}");
+        let crm = serde_json::to_value(schemars::schema_for!(Unparsed<ProposeCrmUpdate>))
+            .unwrap_or_default();
+        let required = crm["required"].as_array().cloned().unwrap_or_default();
+        assert!(required.contains(&json!("changes")), "{crm:#}");
+        assert!(required.contains(&json!("opportunity_id")), "{crm:#}");
+    }
+
+    #[test]
+    fn flat_arguments_become_an_action_the_engine_parses() {
+        let args = json!({"to": "dana@acme.example", "body": "Hi", "on_behalf_of": "sam.rep",
+            "opportunity_id": "opp_1", "idempotency_key": "k1"});
+        let Value::Object(args) = args else { return };
+        let action = countersign_engine::Action::from_json(&proposal("email.send", args));
+        let action = action.unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(action.target.opportunity_id.as_deref(), Some("opp_1"));
+        assert_eq!(action.on_behalf_of.as_deref(), Some("sam.rep"));
+        let Value::Object(bad) = json!({"to": "dana@acme.example", "body": "Hi", "bcc": "x@y.co"})
+        else {
+            return;
+        };
+        let err = countersign_engine::Action::from_json(&proposal("email.send", bad));
+        assert_eq!(err.map(|_| ()).unwrap_err().field, "payload.bcc");
+    }
 }

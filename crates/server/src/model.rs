@@ -189,8 +189,8 @@ pub struct RevisionBody {
     /// `tool:NAME` for the proposal, `reviewer:NAME` for an edit.
     pub author: String,
     pub created_at: DateTime<Utc>,
-    /// The action as decided (kind, target, payload, sources, …).
-    #[schema(value_type = Object)]
+    /// The action as decided (kind, target, payload, sources, …), as the engine parsed it.
+    #[schema(value_type = countersign_engine::Action)]
     pub action: Value,
     pub decision: DecisionBody,
     pub required_roles: BTreeSet<String>,

@@ -162,3 +162,76 @@ impl Modify for Bearer {
 pub fn document() -> utoipa::openapi::OpenApi {
     ApiDoc::openapi()
 }
+
+#[cfg(test)]
+mod tests {
+    use countersign_engine::Action;
+    use serde_json::Value;
+
+    fn document() -> Value {
+        serde_json::to_value(super::document()).unwrap_or_default()
+    }
+
+    #[test]
+    fn propose_request_is_one_of_by_kind_and_every_example_parses() {
+        let doc = document();
+        let schemas = &doc["components"]["schemas"];
+        let request = &schemas["ProposeRequest"];
+        assert_eq!(
+            request["discriminator"]["propertyName"], "kind",
+            "{request}"
+        );
+        let variants = request["oneOf"].as_array().cloned().unwrap_or_default();
+        assert_eq!(variants.len(), 3, "{request}");
+        for (kind, reference) in request["discriminator"]["mapping"]
+            .as_object()
+            .cloned()
+            .unwrap_or_default()
+        {
+            let name = reference
+                .as_str()
+                .unwrap_or("")
+                .rsplit('/')
+                .next()
+                .unwrap_or("");
+            let variant = &schemas[name];
+            assert!(
+                variant["properties"]["kind"]["enum"]
+                    .as_array()
+                    .is_some_and(|kinds| kinds.contains(&Value::from(kind.clone()))),
+                "{kind} → {variant}"
+            );
+            for example in variant["examples"].as_array().cloned().unwrap_or_default() {
+                if let Err(e) = Action::from_json(&example) {
+                    panic!("the {name} example does not parse: {e}");
+                }
+            }
+        }
+        for payload in [
+            "EmailPayload",
+            "OpportunityUpdate",
+            "TextPayload",
+            "Target",
+            "Source",
+        ] {
+            assert_eq!(
+                schemas[payload]["additionalProperties"], false,
+                "{payload}: {}",
+                schemas[payload]
+            );
+        }
+        assert!(
+            schemas["EmailPayload"]["required"]
+                .as_array()
+                .is_some_and(|r| r.contains(&Value::from("body"))),
+            "{}",
+            schemas["EmailPayload"]
+        );
+    }
+
+    #[test]
+    #[ignore = "prints the document, for a look by hand"]
+    fn print() {
+        println!("{:#}", document());
+    }
+}

@@ -548,13 +548,13 @@ impl Store {
                     e.subject.clone_from(s);
                 }
             }
-            Payload::Text { subject, body } => {
-                body.clone_from(&edit.body);
+            Payload::Text(t) => {
+                t.body.clone_from(&edit.body);
                 if let Some(s) = &edit.subject {
-                    subject.clone_from(s);
+                    t.subject.clone_from(s);
                 }
             }
-            Payload::CrmUpdate(_) => {
+            Payload::OpportunityUpdate(_) => {
                 return Err(StoreError::invalid(
                     "body",
                     "a CRM update has no body to edit: reject it and propose another",

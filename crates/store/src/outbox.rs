@@ -108,7 +108,7 @@ fn delivery(action_id: &str, action: &Action) -> Option<(OutboxKind, Value)> {
                 "to": e.to, "cc": e.cc, "subject": e.subject, "body": e.body, "from": null,
             }),
         )),
-        Payload::CrmUpdate(u) => Some((
+        Payload::OpportunityUpdate(u) => Some((
             OutboxKind::Webhook,
             json!({"kind": kind, "action_id": action_id, "target": target, "changes": u.changes}),
         )),

@@ -23,6 +23,10 @@ use serde::Deserialize;
 use serde_json::Value;
 use tracing::Span;
 use utoipa::ToSchema;
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::{
+    AdditionalProperties, Discriminator, ObjectBuilder, OneOfBuilder, Ref, Schema, Type,
+};
 
 use crate::auth::{Caller, PeerIp, Principal, Proposer};
 use crate::decide::decide_within;
@@ -39,51 +43,158 @@ pub fn router() -> Router<AppState> {
         .route("/v1/actions/{action_id}/reject", post(reject))
 }
 
-/// An action to propose (DESIGN §2). The API key names the tool; `tool` is ignored.
-#[derive(Debug, Deserialize, ToSchema)]
+/// The fields every proposal shares, whatever its kind (DESIGN §2). Documentation only:
+/// [`Action::from_json`] parses the body with the engine's types.
+#[derive(ToSchema)]
 #[allow(dead_code, reason = "documents the body; the engine parses it")]
-pub struct ProposeRequest {
+struct ProposalFields {
     /// Your own id for the action, kept as `external_id`.
-    pub id: Option<String>,
-    /// `email.send`, `email.draft`, `crm.opportunity.update`, `crm.note.create`,
-    /// `crm.task.create`, `notify.internal`, `research.read`, or a kind the policy adds.
-    #[schema(example = "email.send")]
-    pub kind: String,
+    id: Option<String>,
     /// Ignored: the API key names the tool.
-    pub tool: Option<String>,
-    /// The rep the action is on behalf of.
-    pub on_behalf_of: Option<String>,
-    pub target: Option<TargetBody>,
-    /// For e-mail: `{"to": [...], "cc": [...], "subject", "body", "in_reply_to": {"text"}}`;
-    /// for `crm.opportunity.update`: `{"changes": {"stage": "…", "amount": 1}}`; for notes,
-    /// tasks and notifications: `{"subject", "body"}`.
-    #[schema(value_type = Object)]
-    pub payload: Value,
-    /// The material the draft was written from.
-    pub sources: Option<Vec<SourceBody>>,
+    tool: Option<String>,
+    /// The rep the action is on behalf of: a registered account name (any letter case).
+    #[schema(example = "sam.rep")]
+    on_behalf_of: Option<String>,
+    target: Option<countersign_engine::action::Target>,
+    /// The material the draft was written from, logged for the reviewer.
+    sources: Option<Vec<countersign_engine::action::Source>>,
     /// Same as the `Idempotency-Key` header (which wins when both are given and agree).
-    pub idempotency_key: Option<String>,
+    idempotency_key: Option<String>,
 }
 
-/// The records an action is about.
-#[derive(Debug, Deserialize, ToSchema)]
-#[allow(dead_code, reason = "documents the body; the engine parses it")]
-pub struct TargetBody {
-    pub contact_id: Option<String>,
-    pub opportunity_id: Option<String>,
-    pub account_id: Option<String>,
+/// An action to propose: one shape per kind, told apart by `kind`. Unknown fields are
+/// refused, naming the field. A kind a policy adds takes a `TextProposal`'s payload.
+pub struct ProposeRequest;
+
+/// One variant of [`ProposeRequest`]: its name, the kinds it covers, its payload type,
+/// what it is for, and an example.
+struct Variant {
+    name: &'static str,
+    kinds: &'static [&'static str],
+    payload: (&'static str, RefOr<Schema>),
+    description: &'static str,
+    example: fn() -> Value,
 }
 
-/// A source the draft used.
-#[derive(Debug, Deserialize, ToSchema)]
-#[allow(dead_code, reason = "documents the body; the engine parses it")]
-pub struct SourceBody {
-    /// `crm`, `document`, `kb`, `web`, `email`, …
-    pub kind: String,
-    pub reference: String,
-    pub excerpt: Option<String>,
-    /// Whether the knowledge-base entry is approved for buyer answers.
-    pub approved: Option<bool>,
+fn variants() -> [Variant; 3] {
+    use countersign_engine::payload::{EmailPayload, OpportunityUpdate, TextPayload};
+    use utoipa::PartialSchema as _;
+    [
+        Variant {
+            name: "EmailProposal",
+            kinds: &["email.send", "email.draft"],
+            payload: ("EmailPayload", EmailPayload::schema()),
+            description: "An e-mail to a buyer: `email.send` is delivered by Countersign when allowed or approved; `email.draft` is kept for the rep.",
+            example: || {
+                serde_json::json!({
+                    "kind": "email.send",
+                    "on_behalf_of": "sam.rep",
+                    "target": {"contact_id": "c_dana", "opportunity_id": "opp_acme"},
+                    "payload": {"to": ["dana@acme.example"], "subject": "Recap of today's demo",
+                        "body": "Hi Dana,\n\nThanks for your time today. The recording is attached.\n\nBest,\nSam"},
+                    "sources": [{"kind": "crm", "reference": "opp_acme", "excerpt": "Demo held 3 Dec"}]
+                })
+            },
+        },
+        Variant {
+            name: "OpportunityUpdateProposal",
+            kinds: &["crm.opportunity.update"],
+            payload: ("OpportunityUpdate", OpportunityUpdate::schema()),
+            description: "A change to a CRM opportunity's fields. Stage, amount and close date changes are held for a manager; fields the policy does not list are held too.",
+            example: || {
+                serde_json::json!({
+                    "kind": "crm.opportunity.update",
+                    "on_behalf_of": "sam.rep",
+                    "target": {"opportunity_id": "opp_acme"},
+                    "payload": {"changes": {"next_step": "Send the security questionnaire"}}
+                })
+            },
+        },
+        Variant {
+            name: "TextProposal",
+            kinds: &[
+                "crm.note.create",
+                "crm.task.create",
+                "notify.internal",
+                "research.read",
+            ],
+            payload: ("TextPayload", TextPayload::schema()),
+            description: "A note or task in the CRM, an internal notification, or a research request: a subject and a text.",
+            example: || {
+                serde_json::json!({
+                    "kind": "crm.note.create",
+                    "on_behalf_of": "sam.rep",
+                    "target": {"opportunity_id": "opp_acme"},
+                    "payload": {"subject": "Call notes", "body": "Dana asked for the onboarding plan."}
+                })
+            },
+        },
+    ]
+}
+
+impl utoipa::PartialSchema for ProposeRequest {
+    fn schema() -> RefOr<Schema> {
+        let mut one_of = OneOfBuilder::new();
+        let mut discriminator = Discriminator::new("kind");
+        for v in variants() {
+            let reference = format!("#/components/schemas/{}", v.name);
+            for kind in v.kinds {
+                discriminator
+                    .mapping
+                    .insert((*kind).to_owned(), reference.clone());
+            }
+            one_of = one_of.item(Ref::new(reference));
+        }
+        one_of
+            .description(Some(
+                "An action to propose, told apart by `kind`. Unknown fields are refused, naming the field.",
+            ))
+            .discriminator(Some(discriminator))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for ProposeRequest {
+    fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+        use utoipa::PartialSchema as _;
+        let RefOr::T(Schema::Object(fields)) = ProposalFields::schema() else {
+            return;
+        };
+        for v in variants() {
+            let mut object = fields.clone();
+            let kind = ObjectBuilder::new()
+                .schema_type(Type::String)
+                .enum_values(Some(v.kinds.iter().copied()))
+                .description(Some(
+                    v.kinds
+                        .iter()
+                        .map(|k| format!("`{k}`"))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                ));
+            object.properties.insert("kind".to_owned(), kind.into());
+            object.properties.insert(
+                "payload".to_owned(),
+                Ref::from_schema_name(v.payload.0).into(),
+            );
+            object.required = vec!["kind".to_owned(), "payload".to_owned()];
+            object.description = Some(v.description.to_owned());
+            object.examples = vec![(v.example)()];
+            object.additional_properties = Some(Box::new(AdditionalProperties::FreeForm(false)));
+            schemas.push((v.name.to_owned(), Schema::Object(object).into()));
+            schemas.push((v.payload.0.to_owned(), v.payload.1));
+        }
+        use countersign_engine::payload::{EmailPayload, OpportunityUpdate, TextPayload};
+        <ProposalFields as utoipa::ToSchema>::schemas(schemas);
+        <EmailPayload as utoipa::ToSchema>::schemas(schemas);
+        <OpportunityUpdate as utoipa::ToSchema>::schemas(schemas);
+        <TextPayload as utoipa::ToSchema>::schemas(schemas);
+        // Named by hand in the e-mail payload's `in_reply_to` schema.
+        schemas.push((
+            "InboundMessage".to_owned(),
+            countersign_engine::payload::InboundMessage::schema(),
+        ));
+    }
 }
 
 /// Propose an action.

@@ -32,6 +32,7 @@ macro_rules! api_test {
 mod actions;
 mod authz;
 mod errors;
+mod generated_client;
 mod health;
 mod inbox;
 mod inbox_reports;
