@@ -70,7 +70,7 @@ impl PickupConnector {
                 }
             })
             .collect();
-        let ext = if item.kind == OutboxKind::Email {
+        let ext = if item.kind() == OutboxKind::Email {
             "eml"
         } else {
             "json"
@@ -79,7 +79,7 @@ impl PickupConnector {
     }
 
     fn contents(&self, item: &OutboxItem) -> Result<Vec<u8>, DeliveryError> {
-        match item.kind {
+        match item.kind() {
             OutboxKind::Email => Ok(smtp::build_message(&self.from, item)?.formatted()),
             OutboxKind::Webhook => webhook::body(item),
             // Chat notifications are for people watching a channel, not for a folder.
@@ -142,8 +142,7 @@ mod tests {
         OutboxItem {
             outbox_id: 7,
             action_id: "act_9f8e7d".to_owned(),
-            kind,
-            payload,
+            delivery: countersign_store::Delivery::from_json(kind, payload).unwrap(),
             message_id: countersign_store::message_id("act_9f8e7d"),
             idempotency_key: "followup-42".to_owned(),
             attempts: 1,
@@ -234,7 +233,7 @@ mod tests {
             .await
             .unwrap_err();
         assert!(
-            matches!(&err, DeliveryError::Permanent(m) if m.contains("payload.to")),
+            matches!(&err, DeliveryError::Permanent(m) if m.starts_with("to:")),
             "{err}"
         );
         assert_eq!(std::fs::read_dir(pickup.dir()).unwrap().count(), 0);

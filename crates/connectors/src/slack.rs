@@ -6,8 +6,7 @@
 
 use std::time::Duration;
 
-use countersign_store::OutboxItem;
-use serde_json::Value;
+use countersign_store::{Delivery, OutboxItem, SlackMessage};
 
 use crate::{Connector, DeliveryError};
 
@@ -47,10 +46,11 @@ impl Connector for SlackConnector {
     }
 
     async fn deliver(&self, item: &OutboxItem) -> Result<(), DeliveryError> {
-        let Some(text) = item.payload.get("text").and_then(Value::as_str) else {
-            return Err(DeliveryError::Permanent(
-                "slack payload has no `text`".to_owned(),
-            ));
+        let Delivery::Slack(SlackMessage { text }) = &item.delivery else {
+            return Err(DeliveryError::Permanent(format!(
+                "outbox item {} is not a Slack message",
+                item.outbox_id
+            )));
         };
         let response = self
             .client

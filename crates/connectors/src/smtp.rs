@@ -5,11 +5,10 @@
 
 use std::time::Duration;
 
-use countersign_store::OutboxItem;
+use countersign_store::{Delivery, OutboxItem};
 use lettre::message::{Mailbox, header::ContentType};
 use lettre::transport::smtp::Error as SmtpError;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
-use serde_json::Value;
 
 use crate::{Connector, DeliveryError};
 
@@ -70,46 +69,45 @@ impl SmtpConnector {
 /// notifications come from Countersign itself) or else `from`. The pickup directory writes
 /// the same message, so a file and a relayed copy carry identical headers and Message-ID.
 pub(crate) fn build_message(from: &Mailbox, item: &OutboxItem) -> Result<Message, DeliveryError> {
-    let p = &item.payload;
-    let text = |key: &str| p.get(key).and_then(Value::as_str).unwrap_or_default();
-    let list = |key: &str| -> Result<Vec<Mailbox>, DeliveryError> {
-        p.get(key)
-            .and_then(Value::as_array)
-            .map(|a| a.iter().filter_map(Value::as_str).collect::<Vec<_>>())
-            .unwrap_or_default()
-            .into_iter()
+    let Delivery::Email(email) = &item.delivery else {
+        return Err(DeliveryError::Permanent(format!(
+            "outbox item {} is not an e-mail",
+            item.outbox_id
+        )));
+    };
+    let mailboxes = |field: &str, addresses: &[String]| -> Result<Vec<Mailbox>, DeliveryError> {
+        addresses
+            .iter()
             .map(|s| {
                 s.parse::<Mailbox>().map_err(|e| {
-                    DeliveryError::Permanent(format!("payload.{key}: `{s}` is not an address: {e}"))
+                    DeliveryError::Permanent(format!("{field}: `{s}` is not an address: {e}"))
                 })
             })
             .collect()
     };
-    let to = list("to")?;
+    let to = mailboxes("to", &email.to)?;
     if to.is_empty() {
-        return Err(DeliveryError::Permanent(
-            "payload.to: no recipient".to_owned(),
-        ));
+        return Err(DeliveryError::Permanent("to: no recipient".to_owned()));
     }
-    let from = match p.get("from").and_then(Value::as_str) {
-        Some(s) => s.parse::<Mailbox>().map_err(|e| {
-            DeliveryError::Permanent(format!("payload.from: `{s}` is not an address: {e}"))
-        })?,
+    let from = match &email.from {
+        Some(s) => s
+            .parse::<Mailbox>()
+            .map_err(|e| DeliveryError::Permanent(format!("from: `{s}` is not an address: {e}")))?,
         None => from.clone(),
     };
     let mut builder = Message::builder()
         .from(from)
         .message_id(Some(item.message_id.clone()))
-        .subject(text("subject"))
+        .subject(email.subject.clone())
         .header(ContentType::TEXT_PLAIN);
     for m in to {
         builder = builder.to(m);
     }
-    for m in list("cc")? {
+    for m in mailboxes("cc", &email.cc)? {
         builder = builder.cc(m);
     }
     builder
-        .body(text("body").to_owned())
+        .body(email.body.clone())
         .map_err(|e| DeliveryError::Permanent(format!("cannot build the message: {e}")))
 }
 

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use countersign_store::OutboxItem;
+use countersign_store::{Delivery, OutboxItem};
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 
@@ -59,10 +59,18 @@ pub fn signature(secret: &[u8], body: &[u8]) -> String {
 
 /// The JSON body POSTed for an outbox item (the pickup directory writes the same bytes).
 pub(crate) fn body(item: &OutboxItem) -> Result<Vec<u8>, DeliveryError> {
+    let Delivery::Webhook(call) = &item.delivery else {
+        return Err(DeliveryError::Permanent(format!(
+            "outbox item {} is not a CRM change",
+            item.outbox_id
+        )));
+    };
+    // Built as a JSON value, as receivers have always seen it: the call under `changes`.
+    let call = serde_json::to_value(call).map_err(|e| DeliveryError::Permanent(e.to_string()))?;
     serde_json::to_vec(&serde_json::json!({
         "action_id": item.action_id,
         "idempotency_key": item.idempotency_key,
-        "changes": item.payload,
+        "changes": call,
     }))
     .map_err(|e| DeliveryError::Permanent(e.to_string()))
 }

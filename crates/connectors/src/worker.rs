@@ -115,7 +115,7 @@ impl Worker {
     }
 
     async fn deliver(&self, item: &OutboxItem) -> Result<(), DeliveryError> {
-        match item.kind {
+        match item.kind() {
             OutboxKind::Email => match (&self.smtp, &self.pickup) {
                 (Some(c), _) => c.deliver(item).await,
                 (None, Some(p)) => p.deliver(item).await,

@@ -17,7 +17,7 @@ use countersign_store::GroupCommitter;
 use crate::state::AppState;
 
 /// Starts the server's committer: each batch is decided under the decision deadline and
-/// stored by [`crate::routes::actions::propose_batch`]. It stops when the server state is
+/// stored by [`crate::service::actions::propose_batch`]. It stops when the server state is
 /// gone.
 pub fn start(state: std::sync::Weak<crate::state::Inner>, max_batch: usize) -> GroupCommitter {
     GroupCommitter::start(
@@ -25,7 +25,7 @@ pub fn start(state: std::sync::Weak<crate::state::Inner>, max_batch: usize) -> G
             let state = state.upgrade().map(AppState::from_inner);
             async move {
                 match state {
-                    Some(state) => crate::routes::actions::propose_batch(&state, batch).await,
+                    Some(state) => crate::service::actions::propose_batch(&state, batch).await,
                     // Shutting down: no answers, so every waiting caller hears "stopped".
                     None => Vec::new(),
                 }

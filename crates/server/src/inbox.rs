@@ -4,7 +4,7 @@
 //! How it fits: the pages are a second face of the same operations as REST. A log-in
 //! creates the store's reviewer session (the same token REST takes as a bearer), kept in
 //! an `HttpOnly; SameSite=Strict` cookie; the session is resolved by [`crate::auth::resolve`]
-//! and what a reviewer may see is [`crate::routes::actions::visible`]; approvals, edits
+//! and what a reviewer may see is [`crate::service::actions::visible`]; approvals, edits
 //! and rejections are the store's, which checks roles and separation of duties.
 //!
 //! Not here: JavaScript (there is none: plain forms, so the Content-Security-Policy
@@ -336,6 +336,11 @@ pub struct Reviewer {
 }
 
 impl Reviewer {
+    /// The reviewer as the service layer knows callers.
+    pub fn principal(&self) -> crate::auth::Principal {
+        crate::auth::Principal::Account(self.account.clone())
+    }
+
     /// The anti-CSRF token of this session, for the forms of the page.
     pub fn csrf(&self) -> String {
         session_csrf(&self.token)

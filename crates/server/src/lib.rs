@@ -27,6 +27,7 @@ pub mod metrics;
 pub mod model;
 pub mod openapi;
 pub mod routes;
+pub mod service;
 pub mod state;
 pub mod telemetry;
 pub mod worker;

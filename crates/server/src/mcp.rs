@@ -28,9 +28,10 @@ use tokio_util::sync::CancellationToken;
 
 use crate::auth::{self, Principal};
 use crate::error::ApiError;
+use crate::model::ContextBody;
 use crate::model::{ActionBody, ProposalBody};
-use crate::routes::actions::{propose_action, visible};
-use crate::routes::context::{ContextParams, gather};
+use crate::service::actions::{propose, visible};
+use crate::service::context::gather;
 use crate::state::AppState;
 
 /// The authenticated tool of an MCP request: its registry entry and the key it used.
@@ -205,7 +206,7 @@ impl CountersignMcp {
                 return failure(&ApiError::validation(field.to_owned(), e.problem));
             }
         };
-        match propose_action(&self.state, action, &caller.key).await {
+        match propose(&self.state, action, &caller.key).await {
             Ok(p) => success(&ProposalBody::from(&p)),
             Err(e) => failure(&e),
         }
@@ -281,14 +282,14 @@ impl CountersignMcp {
             Err(e) => return Ok(failure(&e)),
         };
         let principal = Principal::Tool(caller.tool);
-        let params = ContextParams {
+        let query = countersign_store::ContextQuery {
             contact_id: p.contact_id,
             email: p.email,
             opportunity_id: p.opportunity_id,
             account_id: p.account_id,
         };
-        Ok(match gather(&self.state, &principal, params).await {
-            Ok(body) => success(&body),
+        Ok(match gather(&self.state, &principal, query).await {
+            Ok(ctx) => success(&ContextBody::from(ctx)),
             Err(e) => failure(&e),
         })
     }
@@ -428,7 +429,10 @@ mod tests {
         ] {
             assert!(props.get(field).is_some(), "{field}: {email:#}");
         }
-        assert_eq!(props["to"]["items"]["format"], "email", "{email:#}");
+        assert_eq!(
+            props["to"]["oneOf"][0]["items"]["format"], "email",
+            "{email:#}"
+        );
         let required = email["required"].as_array().cloned().unwrap_or_default();
         assert!(required.contains(&json!("body")), "{email:#}");
         let crm = serde_json::to_value(schemars::schema_for!(Unparsed<ProposeCrmUpdate>))

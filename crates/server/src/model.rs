@@ -4,9 +4,12 @@
 
 use std::collections::BTreeSet;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use countersign_engine::{Decision, DecisionRecord, Finding};
-use countersign_store::{ActionView, ApprovalView, OutboxView, Proposal, QueueItem, RevisionView};
+use countersign_store::{
+    AccountContext, ActionView, ApprovalView, ContactRecord, OpportunityRecord, OutboxView,
+    Proposal, QueueItem, RevisionView,
+};
 use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
@@ -369,6 +372,110 @@ impl From<QueueItem> for QueueItemBody {
             missing_roles: q.missing_roles,
             reasons: q.reasons,
             created_at: q.created_at,
+        }
+    }
+}
+
+/// A contact.
+#[derive(Serialize, ToSchema)]
+pub struct ContactBody {
+    pub contact_id: String,
+    pub email: Option<String>,
+    pub name: Option<String>,
+    pub title: Option<String>,
+    /// Role on the opportunity, e.g. `economic_buyer`, `executive_sponsor`.
+    pub crm_role: Option<String>,
+    /// IANA time zone, e.g. `Europe/Berlin`.
+    pub timezone: Option<String>,
+    pub account_id: Option<String>,
+}
+
+impl From<ContactRecord> for ContactBody {
+    fn from(c: ContactRecord) -> Self {
+        Self {
+            contact_id: c.contact_id,
+            email: c.email,
+            name: c.name,
+            title: c.title,
+            crm_role: c.crm_role,
+            timezone: c.timezone,
+            account_id: c.account_id,
+        }
+    }
+}
+
+/// An opportunity with its version.
+#[derive(Serialize, ToSchema)]
+pub struct OpportunityBody {
+    pub opportunity_id: String,
+    pub account_id: Option<String>,
+    pub name: Option<String>,
+    pub stage: Option<String>,
+    pub amount: Option<f64>,
+    pub close_date: Option<NaiveDate>,
+    pub owner: Option<String>,
+    /// Bumped by every change of stage, amount, close date or owner.
+    pub version: i64,
+}
+
+impl From<OpportunityRecord> for OpportunityBody {
+    fn from(o: OpportunityRecord) -> Self {
+        Self {
+            opportunity_id: o.opportunity_id,
+            account_id: o.account_id,
+            name: o.name,
+            stage: o.stage,
+            amount: o.amount,
+            close_date: o.close_date,
+            owner: o.owner,
+            version: o.version,
+        }
+    }
+}
+
+/// An action in the history (no content).
+#[derive(Serialize, ToSchema)]
+pub struct RecentAction {
+    pub action_id: String,
+    pub kind: String,
+    pub tool: Option<String>,
+    #[schema(value_type = StatusName)]
+    pub status: String,
+    pub created_at: DateTime<Utc>,
+    pub released_at: Option<DateTime<Utc>>,
+}
+
+/// What the store knows.
+#[derive(Serialize, ToSchema)]
+pub struct ContextBody {
+    pub contact: Option<ContactBody>,
+    /// `opt_out`, `do_not_contact` or `legal_hold` when the contact must not be e-mailed.
+    pub suppression: Option<String>,
+    pub opportunity: Option<OpportunityBody>,
+    pub account_id: Option<String>,
+    /// Newest first, at most 20.
+    pub recent_actions: Vec<RecentAction>,
+}
+
+impl From<AccountContext> for ContextBody {
+    fn from(ctx: AccountContext) -> Self {
+        Self {
+            contact: ctx.contact.map(ContactBody::from),
+            suppression: ctx.suppression,
+            opportunity: ctx.opportunity.map(OpportunityBody::from),
+            account_id: ctx.account_id,
+            recent_actions: ctx
+                .recent_actions
+                .into_iter()
+                .map(|a| RecentAction {
+                    action_id: a.action_id,
+                    kind: a.kind,
+                    tool: a.tool,
+                    status: a.status.as_str().to_owned(),
+                    created_at: a.created_at,
+                    released_at: a.released_at,
+                })
+                .collect(),
         }
     }
 }

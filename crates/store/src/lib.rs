@@ -57,7 +57,10 @@ pub use error::StoreError;
 pub use group::GroupCommitter;
 pub use lookup::{AccountContext, ActionSummary, ContextQuery, OutboxStats, SuppressionRecord};
 pub use notify::Notifications;
-pub use outbox::{OutboxItem, OutboxKind, OutboxView, message_id};
+pub use outbox::{
+    Delivery, OutboxItem, OutboxKind, OutboxView, OutgoingEmail, SlackMessage, WebhookCall,
+    message_id,
+};
 pub use policies::Replay;
 pub use propose::Proposal;
 pub use queue::{QUEUE_PAGE_LIMIT, QueueCursor, QueueFacets, QueuePage, QueueQuery};

@@ -16,11 +16,12 @@ use std::collections::BTreeSet;
 use chrono::{DateTime, Utc};
 use countersign_engine::action::Payload;
 use countersign_engine::{Action, DecisionRecord};
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::StoreError;
 use crate::audit::{self, Event};
 use crate::db::{Lock, Tx};
+use crate::outbox::{Delivery, OutgoingEmail, SlackMessage};
 
 /// Who is told when an action enters a role's queue, and how.
 #[derive(Debug, Clone, Default)]
@@ -74,19 +75,24 @@ pub(crate) async fn entered_queue(
     let mut emailed = Vec::new();
     if options.email {
         for (reviewer_id, name, address) in reviewers_to_tell(tx, &entered).await? {
-            let payload = json!({
-                "to": [address], "cc": [], "subject": text.subject, "body": text.body,
-                "from": options.email_from,
+            let email = Delivery::Email(OutgoingEmail {
+                to: vec![address],
+                cc: Vec::new(),
+                subject: text.subject.clone(),
+                body: text.body.clone(),
+                from: options.email_from.clone(),
             });
             let audience = reviewer_id.to_string();
-            if insert(tx, &entered, "email", &payload, &audience, now).await? {
+            if insert(tx, &entered, &email, &audience, now).await? {
                 emailed.push(name);
             }
         }
     }
     let slack = options.slack && {
-        let payload = json!({ "text": text.slack });
-        insert(tx, &entered, "slack", &payload, "slack", now).await?
+        let message = Delivery::Slack(SlackMessage {
+            text: text.slack.clone(),
+        });
+        insert(tx, &entered, &message, "slack", now).await?
     };
     let rows = emailed.len() + usize::from(slack);
     if rows > 0 {
@@ -186,8 +192,7 @@ async fn reviewers_to_tell(
 async fn insert(
     tx: &mut Tx,
     entered: &Entered<'_>,
-    kind: &str,
-    payload: &Value,
+    delivery: &Delivery,
     audience: &str,
     now: DateTime<Utc>,
 ) -> Result<bool, StoreError> {
@@ -207,8 +212,8 @@ async fn insert(
              ON CONFLICT (message_id) DO NOTHING",
         )
         .bind(entered.action_id.to_owned())
-        .bind(kind.to_owned())
-        .bind(sqlx::types::Json(payload))
+        .bind(delivery.kind().as_str())
+        .bind(sqlx::types::Json(delivery.to_json()?))
         .bind(format!("<{key}@countersign.invalid>"))
         .bind(key)
         .bind(now);

@@ -12,10 +12,12 @@
 
 use std::time::Duration as StdDuration;
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Duration, Utc};
 use countersign_engine::Action;
-use countersign_engine::action::Payload;
-use serde::Serialize;
+use countersign_engine::action::{Payload, Target};
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::audit::{self, Event};
@@ -23,17 +25,95 @@ use crate::db::{Backend, Lock, Row, Tx};
 use crate::error::StoreError;
 use crate::{Store, micros};
 
-/// How an outbox item is delivered.
+/// How an outbox item is delivered (the stored `kind`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum OutboxKind {
-    /// Over SMTP. Payload: `{"to": [...], "cc": [...], "subject", "body", "from": null}`.
+    /// Over SMTP: an [`OutgoingEmail`].
     Email,
-    /// To the CRM webhook. Payload: `{"kind", "action_id", "target", ...}` with `changes`
-    /// for `crm.opportunity.update`, `subject` and `body` for notes, tasks and notifications.
+    /// To the CRM webhook: a [`WebhookCall`].
     Webhook,
-    /// To the Slack-compatible incoming webhook, notifications only. Payload: `{"text"}`.
+    /// To the Slack-compatible incoming webhook, notifications only: a [`SlackMessage`].
     Slack,
+}
+
+/// What an outbox item delivers, typed by how. The stored payload is its JSON, and the
+/// connectors read its fields.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum Delivery {
+    Email(OutgoingEmail),
+    Webhook(WebhookCall),
+    Slack(SlackMessage),
+}
+
+/// An e-mail to send: to a buyer (released) or to a reviewer (a notification).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutgoingEmail {
+    /// Checked when delivering: none is a permanent failure, not a corrupt row.
+    #[serde(default)]
+    pub to: Vec<String>,
+    #[serde(default)]
+    pub cc: Vec<String>,
+    #[serde(default)]
+    pub subject: String,
+    #[serde(default)]
+    pub body: String,
+    /// The sender when it is not the connector's (notifications come from Countersign).
+    #[serde(default)]
+    pub from: Option<String>,
+}
+
+/// A change for the CRM webhook: `changes` for an opportunity update, `subject` and
+/// `body` for notes, tasks and notifications.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WebhookCall {
+    /// The action's kind, e.g. `crm.opportunity.update`.
+    #[serde(default)]
+    pub kind: String,
+    #[serde(default)]
+    pub action_id: String,
+    #[serde(default)]
+    pub target: Target,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub changes: Option<BTreeMap<String, Value>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<String>,
+}
+
+/// A message for a chat channel.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SlackMessage {
+    pub text: String,
+}
+
+impl Delivery {
+    pub fn kind(&self) -> OutboxKind {
+        match self {
+            Self::Email(_) => OutboxKind::Email,
+            Self::Webhook(_) => OutboxKind::Webhook,
+            Self::Slack(_) => OutboxKind::Slack,
+        }
+    }
+
+    /// The payload as stored.
+    pub(crate) fn to_json(&self) -> Result<Value, StoreError> {
+        serde_json::to_value(self).map_err(|e| StoreError::Corrupt(e.to_string()))
+    }
+
+    /// Reads a stored payload of `kind`.
+    pub fn from_json(kind: OutboxKind, payload: Value) -> Result<Self, StoreError> {
+        let corrupt = |e: serde_json::Error| {
+            StoreError::Corrupt(format!("outbox payload of kind `{}`: {e}", kind.as_str()))
+        };
+        Ok(match kind {
+            OutboxKind::Email => Self::Email(serde_json::from_value(payload).map_err(corrupt)?),
+            OutboxKind::Webhook => Self::Webhook(serde_json::from_value(payload).map_err(corrupt)?),
+            OutboxKind::Slack => Self::Slack(serde_json::from_value(payload).map_err(corrupt)?),
+        })
+    }
 }
 
 impl OutboxKind {
@@ -63,14 +143,19 @@ impl OutboxKind {
 pub struct OutboxItem {
     pub outbox_id: i64,
     pub action_id: String,
-    pub kind: OutboxKind,
-    pub payload: Value,
+    pub delivery: Delivery,
     /// Stable per action: `<{action_id}@countersign.invalid>`.
     pub message_id: String,
     /// The action's idempotency key, or its id when it had none.
     pub idempotency_key: String,
     /// Claims so far, this one included.
     pub attempts: i32,
+}
+
+impl OutboxItem {
+    pub fn kind(&self) -> OutboxKind {
+        self.delivery.kind()
+    }
 }
 
 /// An outbox row as `show` displays it.
@@ -95,31 +180,36 @@ pub fn message_id(action_id: &str) -> String {
 
 /// What delivering `action` means, or `None` when there is nothing to deliver (reads,
 /// drafts).
-fn delivery(action_id: &str, action: &Action) -> Option<(OutboxKind, Value)> {
+fn delivery(action_id: &str, action: &Action) -> Option<Delivery> {
     let kind = action.kind.as_str();
     if !action.kind.writes() || kind == countersign_engine::ActionKind::EMAIL_DRAFT {
         return None;
     }
-    let target = serde_json::to_value(&action.target).unwrap_or(Value::Null);
-    match &action.payload {
-        Payload::Email(e) if action.kind.is_outbound_email() => Some((
-            OutboxKind::Email,
-            json!({
-                "to": e.to, "cc": e.cc, "subject": e.subject, "body": e.body, "from": null,
-            }),
-        )),
-        Payload::OpportunityUpdate(u) => Some((
-            OutboxKind::Webhook,
-            json!({"kind": kind, "action_id": action_id, "target": target, "changes": u.changes}),
-        )),
-        _ => Some((
-            OutboxKind::Webhook,
-            json!({
-                "kind": kind, "action_id": action_id, "target": target,
-                "subject": action.subject(), "body": action.body(),
-            }),
-        )),
-    }
+    let call = |changes, subject, body| {
+        Delivery::Webhook(WebhookCall {
+            kind: kind.to_owned(),
+            action_id: action_id.to_owned(),
+            target: action.target.clone(),
+            changes,
+            subject,
+            body,
+        })
+    };
+    Some(match &action.payload {
+        Payload::Email(e) if action.kind.is_outbound_email() => Delivery::Email(OutgoingEmail {
+            to: e.to.iter().map(|a| a.as_str().to_owned()).collect(),
+            cc: e.cc.iter().map(|a| a.as_str().to_owned()).collect(),
+            subject: e.subject.clone(),
+            body: e.body.clone(),
+            from: None,
+        }),
+        Payload::OpportunityUpdate(u) => call(Some(u.changes.clone()), None, None),
+        _ => call(
+            None,
+            Some(action.subject().to_owned()),
+            Some(action.body().to_owned()),
+        ),
+    })
 }
 
 /// Puts a released action into the outbox (inside the releasing transaction) and audits
@@ -132,7 +222,7 @@ pub(crate) async fn release(
     actor: &str,
     now: DateTime<Utc>,
 ) -> Result<Option<i64>, StoreError> {
-    let Some((kind, payload)) = delivery(action_id, action) else {
+    let Some(delivery) = delivery(action_id, action) else {
         audit::append(
             tx,
             Event {
@@ -146,6 +236,7 @@ pub(crate) async fn release(
         .await?;
         return Ok(None);
     };
+    let (kind, payload) = (delivery.kind(), delivery.to_json()?);
     let next_attempt_at = not_before.map_or(now, |t| micros(t).max(now));
     let key = action
         .idempotency_key
@@ -189,11 +280,11 @@ pub(crate) async fn release(
 }
 
 fn item_from(row: &Row) -> Result<OutboxItem, StoreError> {
+    let kind = OutboxKind::parse(&row.get::<String>("kind")?)?;
     Ok(OutboxItem {
         outbox_id: row.get("outbox_id")?,
         action_id: row.get("action_id")?,
-        kind: OutboxKind::parse(&row.get::<String>("kind")?)?,
-        payload: row.json("payload")?,
+        delivery: Delivery::from_json(kind, row.json("payload")?)?,
         message_id: row.get("message_id")?,
         idempotency_key: row.get("idempotency_key")?,
         attempts: row.get("attempts")?,

@@ -1,128 +1,21 @@
 //! Delivery through the real binary to a real SMTP server (aiosmtpd, from the repo's
 //! `.venv`; `scripts/python-tools` creates it): two worker processes draining one outbox
 //! never deliver twice, temporary failures are retried and then parked, permanent ones are
-//! parked at once. Runs on SQLite, and on PostgreSQL when `COUNTERSIGN_TEST_POSTGRES_URL`
-//! names a server (under `CI` its absence fails the test).
+//! parked at once. Runs on SQLite and on PostgreSQL (the test kit's databases).
 
-use std::collections::HashMap;
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 
+use countersign_testkit::{Kind, SmtpServer, TestDatabase};
 use serde_json::Value;
 
 use crate::countersign;
 
-/// The test SMTP server: a child process writing a Maildir.
-struct SmtpServer {
-    child: Child,
-    port: u16,
-    maildir: PathBuf,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for SmtpServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-/// Starts the SMTP server, or `None` (outside CI) when the Python tools are missing.
-fn smtp_server() -> Option<SmtpServer> {
-    let python = repo().join(".venv/bin/python");
-    if !python.exists() {
-        assert!(
-            std::env::var_os("COUNTERSIGN_SKIP_SMTP").is_some(),
-            "missing: the Python tools venv with aiosmtpd (run scripts/python-tools, or set \
-             COUNTERSIGN_SKIP_SMTP=1 to skip)"
-        );
-        eprintln!("note: skipping SMTP delivery tests, run scripts/python-tools first");
-        return None;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let maildir = dir.path().join("maildir");
-    let mut child = Command::new(python)
-        .arg(repo().join("scripts/support/smtp_server.py"))
-        .arg(&maildir)
-        .arg("0")
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let port = line
-        .trim()
-        .strip_prefix("READY ")
-        .expect("smtp server did not start")
-        .parse()
-        .unwrap();
-    Some(SmtpServer {
-        child,
-        port,
-        maildir,
-        _dir: dir,
-    })
-}
-
-impl SmtpServer {
-    /// Message-ID → number of copies received.
-    fn received(&self) -> HashMap<String, usize> {
-        let mut out = HashMap::new();
-        let new = self.maildir.join("new");
-        for entry in std::fs::read_dir(new).into_iter().flatten() {
-            let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
-            let id = text
-                .lines()
-                .find_map(|l| l.strip_prefix("Message-ID: "))
-                .unwrap_or("(none)")
-                .trim()
-                .to_owned();
-            *out.entry(id).or_insert(0) += 1;
-        }
-        out
-    }
-}
-
-/// The databases to run on: a SQLite file, plus a fresh PostgreSQL database if configured.
-fn databases(dir: &Path) -> Vec<String> {
-    let mut out = vec![format!("sqlite://{}", dir.join("delivery.db").display())];
-    match std::env::var("COUNTERSIGN_TEST_POSTGRES_URL") {
-        Ok(server) => {
-            let name = format!("delivery_{}_{}", std::process::id(), fastrand_suffix());
-            let status = Command::new("psql")
-                .args([
-                    server.as_str(),
-                    "-q",
-                    "-c",
-                    &format!("CREATE DATABASE {name}"),
-                ])
-                .status()
-                .expect("psql runs");
-            assert!(status.success(), "could not create database {name}");
-            let base = server.rsplit_once('/').map_or(server.as_str(), |(b, _)| b);
-            out.push(format!("{base}/{name}"));
-        }
-        Err(_) => assert!(
-            std::env::var_os("COUNTERSIGN_SKIP_POSTGRES").is_some(),
-            "missing: COUNTERSIGN_TEST_POSTGRES_URL (run under scripts/with-postgres, or set \
-             COUNTERSIGN_SKIP_POSTGRES=1 to skip)"
-        ),
-    }
-    out
-}
-
-fn fastrand_suffix() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos() as u64 % 1_000_000_007)
-        .unwrap_or(0)
+/// The databases to run on: a SQLite file and a fresh PostgreSQL database.
+fn databases() -> Vec<TestDatabase> {
+    [Kind::Sqlite, Kind::Postgres]
+        .into_iter()
+        .filter_map(|kind| TestDatabase::create_blocking(kind, "cs_delivery"))
+        .collect()
 }
 
 fn cs_json(db: &str, args: &[&str], stdin: Option<&str>) -> Vec<Value> {
@@ -182,10 +75,12 @@ fn deliver(db: &str, smtp: &SmtpServer, worker: &str, extra: &[&str]) -> Command
 
 #[test]
 fn two_worker_processes_draining_one_outbox_never_deliver_twice() {
-    let Some(smtp) = smtp_server() else { return };
-    let dir = tempfile::tempdir().unwrap();
+    let Some(smtp) = SmtpServer::start() else {
+        return;
+    };
     let mut expected = 0;
-    for db in databases(dir.path()) {
+    for database in databases() {
+        let db = database.url.clone();
         let key = tool_key(&db);
         let proposed = cs_json(
             &db,
@@ -212,6 +107,7 @@ fn two_worker_processes_draining_one_outbox_never_deliver_twice() {
             60,
             "{db}: the two workers together send each item once"
         );
+        database.drop_blocking();
     }
     let received = smtp.received();
     assert_eq!(received.len(), expected, "one message per released action");
@@ -223,9 +119,11 @@ fn two_worker_processes_draining_one_outbox_never_deliver_twice() {
 
 #[test]
 fn temporary_failures_are_retried_then_parked_and_permanent_ones_parked_at_once() {
-    let Some(smtp) = smtp_server() else { return };
-    let dir = tempfile::tempdir().unwrap();
-    for db in databases(dir.path()) {
+    let Some(smtp) = SmtpServer::start() else {
+        return;
+    };
+    for database in databases() {
+        let db = database.url.clone();
         let key = tool_key(&db);
         let temp = cs_json(
             &db,
@@ -288,6 +186,7 @@ fn temporary_failures_are_retried_then_parked_and_permanent_ones_parked_at_once(
             2,
             "{events:?}"
         );
+        database.drop_blocking();
     }
     assert!(smtp.received().is_empty());
 }

@@ -7,6 +7,7 @@ use std::path::Path;
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
+use countersign_testkit::{Kind, TestDatabase};
 use serde_json::Value;
 
 use crate::countersign;
@@ -334,27 +335,10 @@ fn the_served_demo_answers_health_the_inbox_and_a_demo_login() {
 /// wipes a server database.
 #[test]
 fn demo_seeds_an_empty_postgresql_database_and_refuses_a_used_one() {
-    let Ok(server) = std::env::var("COUNTERSIGN_TEST_POSTGRES_URL") else {
-        assert!(
-            std::env::var_os("COUNTERSIGN_SKIP_POSTGRES").is_some(),
-            "missing: COUNTERSIGN_TEST_POSTGRES_URL (run under scripts/with-postgres, or set \
-             COUNTERSIGN_SKIP_POSTGRES=1 to skip)"
-        );
+    let Some(database) = TestDatabase::create_blocking(Kind::Postgres, "cs_demo") else {
         return;
     };
-    let name = format!("demo_{}", std::process::id());
-    let status = std::process::Command::new("psql")
-        .args([
-            server.as_str(),
-            "-q",
-            "-c",
-            &format!("CREATE DATABASE {name}"),
-        ])
-        .status()
-        .unwrap();
-    assert!(status.success(), "could not create database {name}");
-    let base = server.rsplit_once('/').map_or(server.as_str(), |(b, _)| b);
-    let db = format!("{base}/{name}");
+    let db = database.url.clone();
     let tmp = tempfile::tempdir().unwrap();
     let seeded = |expect_ok: bool| {
         let mut cmd = countersign();
@@ -388,4 +372,5 @@ fn demo_seeds_an_empty_postgresql_database_and_refuses_a_used_one() {
         refused.as_str().unwrap().contains("needs an empty one"),
         "{refused}"
     );
+    database.drop_blocking();
 }

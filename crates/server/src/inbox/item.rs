@@ -32,7 +32,7 @@ use similar::{Algorithm, ChangeTag, TextDiff};
 
 use super::queue::age;
 use super::{PageError, Reviewer, render, see_other};
-use crate::routes::actions::visible;
+use crate::service::actions::{self, visible};
 use crate::state::AppState;
 
 /// A piece of the message: plain text, or the text a finding points at.
@@ -591,8 +591,7 @@ async fn open(
     reviewer: &Reviewer,
     action_id: &str,
 ) -> Result<ActionView, PageError> {
-    let principal = crate::auth::Principal::Account(reviewer.account.clone());
-    match visible(state, &principal, action_id).await {
+    match visible(state, &reviewer.principal(), action_id).await {
         Ok(view) => Ok(view),
         Err(e) if e.status == StatusCode::FORBIDDEN => {
             let waits_for: BTreeSet<String> = state
@@ -974,18 +973,7 @@ pub async fn approve(
     if !may.approve {
         return Err(refused("approve", &may));
     }
-    let policy = state.policy();
-    state
-        .store
-        .approve(
-            &action_id,
-            f.revision,
-            &reviewer.account.name,
-            &policy,
-            Utc::now(),
-        )
-        .await?;
-    metrics::counter!(crate::metrics::REVIEWS, "outcome" => "approval").increment(1);
+    actions::approve(&state, &reviewer.principal(), &action_id, f.revision).await?;
     Ok(see_other(&format!(
         "/inbox/items/{action_id}?done=approved"
     )))
@@ -1015,23 +1003,12 @@ pub async fn edit(
     if !may.edit {
         return Err(refused("edit", &may));
     }
-    let policy = state.policy();
     // Browsers send CRLF line ends in a textarea: keep the text as the rep would see it.
-    let body = f.body.replace("\r\n", "\n");
-    state
-        .store
-        .edit(
-            &action_id,
-            &reviewer.account.name,
-            &Edit {
-                subject: f.subject.filter(|s| !s.trim().is_empty()),
-                body,
-            },
-            &policy,
-            Utc::now(),
-        )
-        .await?;
-    metrics::counter!(crate::metrics::REVIEWS, "outcome" => "edit").increment(1);
+    let edit = Edit {
+        subject: f.subject.filter(|s| !s.trim().is_empty()),
+        body: f.body.replace("\r\n", "\n"),
+    };
+    actions::edit(&state, &reviewer.principal(), &action_id, &edit).await?;
     Ok(see_other(&format!("/inbox/items/{action_id}?done=edited")))
 }
 
@@ -1057,11 +1034,7 @@ pub async fn reject(
     if !may.reject {
         return Err(refused("reject", &may));
     }
-    state
-        .store
-        .reject(&action_id, &reviewer.account.name, &f.reason, Utc::now())
-        .await?;
-    metrics::counter!(crate::metrics::REVIEWS, "outcome" => "rejection").increment(1);
+    actions::reject(&state, &reviewer.principal(), &action_id, &f.reason).await?;
     Ok(see_other(&format!(
         "/inbox/items/{action_id}?done=rejected"
     )))

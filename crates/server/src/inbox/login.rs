@@ -14,7 +14,7 @@ use serde::Deserialize;
 
 use super::{LOGIN_CSRF_COOKIE, PageError, Reviewer, SESSION_COOKIE, cookie, render, same};
 use crate::auth::PeerIp;
-use crate::routes::sessions::authenticate;
+use crate::service::sessions::authenticate;
 use crate::state::AppState;
 
 /// How long the log-in form's anti-CSRF cookie lives.

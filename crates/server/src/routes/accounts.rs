@@ -11,7 +11,8 @@ use utoipa::ToSchema;
 
 use crate::auth::{Caller, PeerIp, hash_password};
 use crate::error::{ApiError, ApiJson, ApiPath};
-use crate::routes::sessions::{AccountBody, check_password};
+use crate::routes::sessions::AccountBody;
+use crate::service::sessions::check_password;
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {

@@ -7,8 +7,6 @@
 //! approve, edit or reject is then decided by the store (Cedar policy, separation of
 //! duties), whose refusals are 403.
 
-use std::future::Future;
-use std::sync::Arc;
 use std::time::Instant;
 
 use axum::Router;
@@ -17,8 +15,8 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use chrono::Utc;
-use countersign_engine::{Action, Context, DecisionRecord, Policy};
-use countersign_store::{ActionStatus, ActionView, Edit};
+use countersign_engine::Action;
+use countersign_store::{ActionView, Edit};
 use serde::Deserialize;
 use serde_json::Value;
 use tracing::Span;
@@ -28,10 +26,10 @@ use utoipa::openapi::schema::{
     AdditionalProperties, Discriminator, ObjectBuilder, OneOfBuilder, Ref, Schema, Type,
 };
 
-use crate::auth::{Caller, PeerIp, Principal, Proposer};
-use crate::decide::decide_within;
+use crate::auth::{Caller, PeerIp, Proposer};
 use crate::error::{ApiError, ApiJson, ApiPath};
 use crate::model::{ActionBody, ProposalBody};
+use crate::service;
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -249,7 +247,7 @@ pub async fn propose(
         }
     };
     let action = parse_action(body, &headers)?;
-    let proposal = propose_action(&state, action, &key).await?;
+    let proposal = service::actions::propose(&state, action, &key).await?;
     Span::current().record("action_id", proposal.action_id.as_str());
     metrics::histogram!(crate::metrics::PROPOSAL_SECONDS).record(started.elapsed().as_secs_f64());
     let status = if proposal.replayed {
@@ -287,105 +285,6 @@ pub fn parse_action(mut body: Value, headers: &HeaderMap) -> Result<Action, ApiE
     Action::from_json(&body).map_err(|e| ApiError::validation(e.field, e.problem))
 }
 
-/// Proposes with the decision deadline, through group commit when it is on: shared by
-/// REST and MCP.
-pub async fn propose_action(
-    state: &AppState,
-    action: Action,
-    key: &str,
-) -> Result<countersign_store::Proposal, ApiError> {
-    if let Some(committer) = &state.committer {
-        return Ok(committer.propose(action, key).await?);
-    }
-    let policy = state.policy();
-    // One clock read: the decision and the stored record carry the same time.
-    let now = Utc::now();
-    let decider = decider(state, policy.clone(), now);
-    Ok(state
-        .store
-        .propose_with(action, key, &policy, now, decider)
-        .await?)
-}
-
-/// Proposes a batch in one transaction (the group committer's call).
-pub async fn propose_batch(
-    state: &AppState,
-    batch: Vec<(Action, String)>,
-) -> Vec<Result<countersign_store::Proposal, countersign_store::StoreError>> {
-    let policy = state.policy();
-    let now = Utc::now();
-    let decider = decider(state, policy.clone(), now);
-    state
-        .store
-        .propose_batch_with(batch, &policy, now, decider)
-        .await
-}
-
-/// The store's decider: the engine under the deadline, with its metrics.
-fn decider(
-    state: &AppState,
-    policy: Arc<Policy>,
-    now: chrono::DateTime<Utc>,
-) -> impl Fn(Action, Context) -> std::pin::Pin<Box<dyn Future<Output = DecisionRecord> + Send>>
-+ Send
-+ Sync
-+ 'static {
-    let gate = state.gate.clone();
-    let limit = state.decision_timeout();
-    move |action, ctx| {
-        let gate = gate.clone();
-        let policy = policy.clone();
-        Box::pin(async move {
-            let timed = decide_within(gate, policy, action, ctx, now, limit).await;
-            crate::metrics::decision(&timed.record, timed.took, timed.timed_out);
-            if timed.timed_out {
-                tracing::warn!(
-                    limit_ms = limit.as_millis(),
-                    "decision over its deadline: held"
-                );
-            }
-            timed.record
-        })
-    }
-}
-
-/// Loads an action and checks the caller may see it.
-pub async fn visible(
-    state: &AppState,
-    principal: &Principal,
-    action_id: &str,
-) -> Result<ActionView, ApiError> {
-    let account = match principal {
-        Principal::Tool(t) => {
-            // Tools see their own proposals only — by registry id, as a revoked tool's
-            // name may be registered again — and others' ids stay unconfirmed.
-            let owner = state.store.action_tool_id(action_id).await;
-            if !matches!(owner, Ok(Some(id)) if id == t.tool_id) {
-                return Err(ApiError::not_found(format!(
-                    "action `{action_id}` not found"
-                )));
-            }
-            return Ok(state.store.show(action_id, Utc::now()).await?);
-        }
-        Principal::Account(a) => a,
-    };
-    let view = state.store.show(action_id, Utc::now()).await?;
-    let allowed = account.admin
-        || view.on_behalf_of.as_deref() == Some(account.name.as_str())
-        || view.revisions.iter().any(|r| {
-            r.required_roles
-                .iter()
-                .any(|role| account.roles.contains(role))
-        });
-    if allowed {
-        Ok(view)
-    } else {
-        Err(ApiError::forbidden(format!(
-            "action `{action_id}` needs none of your roles and is not on your behalf"
-        )))
-    }
-}
-
 /// Read an action with its decision, revisions, approvals and delivery state.
 #[utoipa::path(
     get, path = "/v1/actions/{action_id}", tag = "actions",
@@ -404,7 +303,7 @@ pub async fn read(
     caller: Caller,
     ApiPath(action_id): ApiPath<String>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let view = visible(&state, &caller.principal, &action_id).await?;
+    let view = service::actions::visible(&state, &caller.principal, &action_id).await?;
     let latest = view.revisions.last().map_or(0, |r| r.number);
     Ok((
         [(axum::http::header::ETAG, etag(&view.action_id, latest))],
@@ -532,20 +431,10 @@ pub async fn approve(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Result<ApiJson<ApprovalResult>, ApiError> {
-    let account = caller.principal.account()?;
-    let view = visible(&state, &caller.principal, &action_id).await?;
+    caller.principal.account()?;
     let revision = reviewed_revision(&action_id, &headers, &body)?;
-    let policy = state.policy();
-    let outcome = state
-        .store
-        .approve(&action_id, revision, &account.name, &policy, Utc::now())
-        .await?;
-    metrics::counter!(crate::metrics::REVIEWS, "outcome" => "approval").increment(1);
-    if outcome.status == ActionStatus::Approved {
-        let waited = (Utc::now() - view.created_at).num_milliseconds().max(0);
-        #[allow(clippy::cast_precision_loss, reason = "a latency for a histogram")]
-        metrics::histogram!(crate::metrics::APPROVAL_SECONDS).record(waited as f64 / 1000.0);
-    }
+    let outcome =
+        service::actions::approve(&state, &caller.principal, &action_id, revision).await?;
     Ok(ApiJson(ApprovalResult {
         action_id: outcome.action_id,
         status: outcome.status.as_str().to_owned(),
@@ -594,23 +483,11 @@ pub async fn edit(
     ApiPath(action_id): ApiPath<String>,
     ApiJson(req): ApiJson<EditRequest>,
 ) -> Result<ApiJson<ActionBody>, ApiError> {
-    let account = caller.principal.account()?;
-    visible(&state, &caller.principal, &action_id).await?;
-    let policy = state.policy();
-    state
-        .store
-        .edit(
-            &action_id,
-            &account.name,
-            &Edit {
-                subject: req.subject,
-                body: req.body,
-            },
-            &policy,
-            Utc::now(),
-        )
-        .await?;
-    metrics::counter!(crate::metrics::REVIEWS, "outcome" => "edit").increment(1);
+    let edit = Edit {
+        subject: req.subject,
+        body: req.body,
+    };
+    service::actions::edit(&state, &caller.principal, &action_id, &edit).await?;
     let view = state.store.show(&action_id, Utc::now()).await?;
     body(&view)
 }
@@ -649,13 +526,7 @@ pub async fn reject(
     ApiPath(action_id): ApiPath<String>,
     ApiJson(req): ApiJson<RejectRequest>,
 ) -> Result<ApiJson<ActionBody>, ApiError> {
-    let account = caller.principal.account()?;
-    visible(&state, &caller.principal, &action_id).await?;
-    state
-        .store
-        .reject(&action_id, &account.name, &req.reason, Utc::now())
-        .await?;
-    metrics::counter!(crate::metrics::REVIEWS, "outcome" => "rejection").increment(1);
+    service::actions::reject(&state, &caller.principal, &action_id, &req.reason).await?;
     let view = state.store.show(&action_id, Utc::now()).await?;
     body(&view)
 }

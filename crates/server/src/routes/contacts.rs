@@ -7,43 +7,16 @@ use axum::extract::State;
 use axum::routing::get;
 use chrono::Utc;
 use countersign_store::ContactRecord;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa::ToSchema;
 
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiJson, ApiPath};
+use crate::model::ContactBody;
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/v1/contacts/{contact_id}", get(read).put(upsert))
-}
-
-/// A contact.
-#[derive(Serialize, ToSchema)]
-pub struct ContactBody {
-    pub contact_id: String,
-    pub email: Option<String>,
-    pub name: Option<String>,
-    pub title: Option<String>,
-    /// Role on the opportunity, e.g. `economic_buyer`, `executive_sponsor`.
-    pub crm_role: Option<String>,
-    /// IANA time zone, e.g. `Europe/Berlin`.
-    pub timezone: Option<String>,
-    pub account_id: Option<String>,
-}
-
-impl From<ContactRecord> for ContactBody {
-    fn from(c: ContactRecord) -> Self {
-        Self {
-            contact_id: c.contact_id,
-            email: c.email,
-            name: c.name,
-            title: c.title,
-            crm_role: c.crm_role,
-            timezone: c.timezone,
-            account_id: c.account_id,
-        }
-    }
 }
 
 /// Fields to set; those left out keep their stored value.

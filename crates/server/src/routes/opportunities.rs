@@ -6,45 +6,17 @@ use axum::Router;
 use axum::extract::State;
 use axum::routing::get;
 use chrono::{NaiveDate, Utc};
-use countersign_store::{OpportunityRecord, OpportunityUpsert};
-use serde::{Deserialize, Serialize};
+use countersign_store::OpportunityUpsert;
+use serde::Deserialize;
 use utoipa::ToSchema;
 
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiJson, ApiPath};
+use crate::model::OpportunityBody;
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/v1/opportunities/{opportunity_id}", get(read).put(upsert))
-}
-
-/// An opportunity with its version.
-#[derive(Serialize, ToSchema)]
-pub struct OpportunityBody {
-    pub opportunity_id: String,
-    pub account_id: Option<String>,
-    pub name: Option<String>,
-    pub stage: Option<String>,
-    pub amount: Option<f64>,
-    pub close_date: Option<NaiveDate>,
-    pub owner: Option<String>,
-    /// Bumped by every change of stage, amount, close date or owner.
-    pub version: i64,
-}
-
-impl From<OpportunityRecord> for OpportunityBody {
-    fn from(o: OpportunityRecord) -> Self {
-        Self {
-            opportunity_id: o.opportunity_id,
-            account_id: o.account_id,
-            name: o.name,
-            stage: o.stage,
-            amount: o.amount,
-            close_date: o.close_date,
-            owner: o.owner,
-            version: o.version,
-        }
-    }
 }
 
 /// Fields to set; those left out keep their stored value.

@@ -9,7 +9,9 @@
     reason = "test code: a failure should stop the test loudly"
 )]
 
-mod helpers;
+/// The shared test kit: the app on port 0, a database per test, the SMTP receiver.
+use countersign_testkit as helpers;
+use countersign_testkit::smtp;
 
 /// Instantiates `async fn NAME(kind: Kind)` once per backend, as `NAME::sqlite` and
 /// `NAME::postgres`.
@@ -42,4 +44,3 @@ mod notifications;
 mod probes;
 mod schemathesis;
 mod serve;
-mod smtp;

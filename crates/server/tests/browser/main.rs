@@ -5,8 +5,8 @@
 //! dashboard of the real `countersign demo`. Every page is saved as a screenshot in
 //! `target/inbox-screenshots/`.
 //!
-//! Without `/usr/bin/chromium` (or the Python tools for the SMTP server) a test prints a
-//! note and passes, except under CI (`CI` set), where it fails naming what is missing.
+//! Without `/usr/bin/chromium` (or the Python tools for the SMTP server) a test fails
+//! naming what is missing, unless `COUNTERSIGN_SKIP_CHROMIUM=1` (or `…_SMTP=1`) asks to skip.
 
 #![allow(
     clippy::unwrap_used,
@@ -16,10 +16,9 @@
     reason = "test code: a failure should stop the test loudly"
 )]
 
-#[path = "../api/helpers.rs"]
-mod helpers;
-#[path = "../api/smtp.rs"]
-mod smtp;
+/// The shared test kit: the app on port 0, a database per test, the SMTP receiver.
+use countersign_testkit as helpers;
+use countersign_testkit::smtp;
 
 mod demo;
 mod review;

@@ -33,12 +33,11 @@ pub fn chromium() -> Option<&'static str> {
     if Path::new(CHROMIUM).exists() {
         return Some(CHROMIUM);
     }
-    assert!(
-        std::env::var_os("COUNTERSIGN_SKIP_CHROMIUM").is_some(),
-        "{CHROMIUM} is missing: the browser tests need it (apt-get install -y chromium, or \
-         set COUNTERSIGN_SKIP_CHROMIUM=1 to skip them)"
-    );
-    eprintln!("note: {CHROMIUM} is missing, browser test skipped (apt-get install -y chromium)");
+    countersign_testkit::missing(
+        countersign_testkit::Component::Chromium,
+        CHROMIUM,
+        "apt-get install -y chromium",
+    )?;
     None
 }
 

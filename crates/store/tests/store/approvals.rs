@@ -289,9 +289,12 @@ async fn an_edit_adds_its_findings_roles_and_resets_approvals(t: &TestDb) {
         .claim_outbox("w1", std::time::Duration::from_secs(60), 1, now())
         .await
         .unwrap()[0];
-    assert_eq!(item.payload["subject"], "Pricing and security");
     assert_eq!(
-        item.payload["body"],
+        serde_json::to_value(&item.delivery).unwrap()["subject"],
+        "Pricing and security"
+    );
+    assert_eq!(
+        serde_json::to_value(&item.delivery).unwrap()["body"],
         "Hi Dana, thanks for your time today. Talk soon, Sam"
     );
 

@@ -1,23 +1,14 @@
-//! A fresh store per test, on SQLite (a temporary file) or PostgreSQL (a new database on
-//! the server named by `COUNTERSIGN_TEST_POSTGRES_URL`), with fixture builders.
-//!
-//! Without that variable the PostgreSQL half of each test prints a note and passes, except
-//! under CI (`CI` set), where it fails naming what is missing: `scripts/with-postgres`
-//! provides the server.
+//! A fresh store per test on the test kit's database (a SQLite file, or a new PostgreSQL
+//! database under `scripts/with-postgres`), with fixture builders.
 
 use chrono::{DateTime, TimeZone, Utc};
 use countersign_engine::policy::DEFAULT_SOURCES;
 use countersign_engine::{Action, Policy};
 use countersign_store::{ActionView, Store, StoreOptions};
+pub use countersign_testkit::Kind;
+use countersign_testkit::TestDatabase;
 use serde_json::{Value, json};
 use sqlx::{AssertSqlSafe, Connection};
-
-/// Which backend a test instance runs on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    Sqlite,
-    Postgres,
-}
 
 /// One test's store and what it needs around it.
 pub struct TestDb {
@@ -25,11 +16,8 @@ pub struct TestDb {
     pub url: String,
     pub kind: Kind,
     pub policy: Policy,
-    _dir: Option<tempfile::TempDir>,
-    drop_database: Option<(String, String)>,
+    database: TestDatabase,
 }
-
-pub const POSTGRES_VAR: &str = "COUNTERSIGN_TEST_POSTGRES_URL";
 
 /// Runs `test` against a fresh store on `kind`.
 pub async fn run(kind: Kind, test: impl AsyncFnOnce(&TestDb)) {
@@ -40,50 +28,10 @@ pub async fn run(kind: Kind, test: impl AsyncFnOnce(&TestDb)) {
     db.cleanup().await;
 }
 
-/// `postgres://host/db?x` with the database replaced by `name`.
-fn with_database(server: &str, name: &str) -> String {
-    let (base, query) = match server.split_once('?') {
-        Some((b, q)) => (b, format!("?{q}")),
-        None => (server, String::new()),
-    };
-    let (scheme, rest) = base.split_once("://").unwrap_or(("postgres", base));
-    let host = rest.split('/').next().unwrap_or(rest);
-    format!("{scheme}://{host}/{name}{query}")
-}
-
 impl TestDb {
     pub async fn create(kind: Kind, options: StoreOptions) -> Option<Self> {
-        let suffix = uuid_like();
-        let (url, dir, drop_database) = match kind {
-            Kind::Sqlite => {
-                let dir = tempfile::tempdir().unwrap();
-                let url = format!("sqlite://{}", dir.path().join("countersign.db").display());
-                (url, Some(dir), None)
-            }
-            Kind::Postgres => {
-                let Ok(server) = std::env::var(POSTGRES_VAR) else {
-                    // A green run must not hide tests that never ran: skipping is asked for.
-                    assert!(
-                        std::env::var_os("COUNTERSIGN_SKIP_POSTGRES").is_some(),
-                        "{POSTGRES_VAR} is not set: the PostgreSQL store tests need a server \
-                         (run them under scripts/with-postgres, or set \
-                         COUNTERSIGN_SKIP_POSTGRES=1 to skip them)"
-                    );
-                    eprintln!("note: COUNTERSIGN_SKIP_POSTGRES is set, PostgreSQL half skipped");
-                    return None;
-                };
-                let name = format!("cs_test_{suffix}");
-                let mut admin = sqlx::PgConnection::connect(&server)
-                    .await
-                    .unwrap_or_else(|e| panic!("cannot reach PostgreSQL at {POSTGRES_VAR}: {e}"));
-                sqlx::query(AssertSqlSafe(format!("CREATE DATABASE {name}")))
-                    .execute(&mut admin)
-                    .await
-                    .unwrap();
-                admin.close().await.unwrap();
-                (with_database(&server, &name), None, Some((server, name)))
-            }
-        };
+        let database = TestDatabase::create(kind, "cs_test").await?;
+        let url = database.url.clone();
         let store = Store::open_with(&url, options).await.unwrap();
         let policy = store
             .record_policy(&DEFAULT_SOURCES, "cli:admin", at(2026, 11, 1, 9, 0))
@@ -107,23 +55,13 @@ impl TestDb {
             url,
             kind,
             policy,
-            _dir: dir,
-            drop_database,
+            database,
         })
     }
 
     pub async fn cleanup(self) {
         self.store.close().await;
-        if let Some((server, name)) = &self.drop_database
-            && let Ok(mut admin) = sqlx::PgConnection::connect(server).await
-        {
-            let _ = sqlx::query(AssertSqlSafe(format!(
-                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-            )))
-            .execute(&mut admin)
-            .await;
-            let _ = admin.close().await;
-        }
+        self.database.drop().await;
     }
 
     /// Registers a tool cleared for e-mail, CRM updates and notes; returns its key.
@@ -223,16 +161,6 @@ impl TestDb {
         }
         out
     }
-}
-
-/// 16 random lowercase letters and digits, for database names.
-fn uuid_like() -> String {
-    let mut bytes = [0u8; 16];
-    getrandom::fill(&mut bytes).unwrap();
-    bytes
-        .iter()
-        .map(|b| char::from(b"abcdefghijklmnopqrstuvwxyz0123456789"[usize::from(*b % 36)]))
-        .collect()
 }
 
 pub fn at(y: i32, mo: u32, d: u32, h: u32, mi: u32) -> DateTime<Utc> {

@@ -46,8 +46,8 @@ async fn notifications(store: &Store) -> Vec<(String, Value, String)> {
         .filter(|i| i.message_id.starts_with("<ntf."))
     {
         out.push((
-            item.kind.as_str().to_owned(),
-            item.payload.clone(),
+            item.kind().as_str().to_owned(),
+            serde_json::to_value(&item.delivery).unwrap(),
             item.message_id.clone(),
         ));
     }

@@ -34,9 +34,9 @@ async fn routine_email_is_allowed_and_queued_for_delivery(t: &TestDb) {
         .await
         .unwrap();
     assert_eq!(items.len(), 1);
-    assert_eq!(items[0].kind, OutboxKind::Email);
+    assert_eq!(items[0].kind(), OutboxKind::Email);
     assert_eq!(
-        items[0].payload,
+        serde_json::to_value(&items[0].delivery).unwrap(),
         json!({"to": ["dana@acme.example"], "cc": [], "subject": "Following up", "body": ROUTINE, "from": null})
     );
     assert_eq!(
@@ -277,14 +277,14 @@ async fn crm_update_is_held_and_goes_out_as_a_webhook_once_approved(t: &TestDb) 
         .claim_outbox("w1", std::time::Duration::from_secs(60), 10, now())
         .await
         .unwrap();
-    assert_eq!(items[0].kind, OutboxKind::Webhook);
+    assert_eq!(items[0].kind(), OutboxKind::Webhook);
     assert_eq!(items[0].idempotency_key, "crm-sync-77");
     assert_eq!(
-        items[0].payload["changes"],
+        serde_json::to_value(&items[0].delivery).unwrap()["changes"],
         json!({"stage": "Negotiation", "next_step": "Book the onboarding call for Thursday"})
     );
     assert_eq!(
-        items[0].payload["target"]["opportunity_id"],
+        serde_json::to_value(&items[0].delivery).unwrap()["target"]["opportunity_id"],
         "opp-acme-2027"
     );
 }

@@ -1,13 +1,13 @@
-//! A real SMTP server for the server's tests: `scripts/support/smtp_server.py` (aiosmtpd
-//! from the repo's `.venv`) writing every accepted message to a Maildir. Shared by the API
-//! tests and the browser test (`#[path]`).
+//! A real SMTP server: `scripts/support/smtp_server.py` (aiosmtpd from the repo's `.venv`)
+//! writing every accepted message to a Maildir.
 
+use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::helpers::{python, repo_root};
+use crate::{python, repo_root};
 
 /// The running server; killed on drop.
 pub struct SmtpServer {
@@ -25,7 +25,7 @@ impl Drop for SmtpServer {
 }
 
 impl SmtpServer {
-    /// Starts it, or `None` (outside CI) when the Python tools are missing.
+    /// Starts it, or `None` when the Python tools are missing and skipping was asked for.
     pub fn start() -> Option<Self> {
         let python = python()?;
         let dir = tempfile::tempdir().unwrap();
@@ -87,5 +87,20 @@ impl SmtpServer {
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
+    }
+
+    /// Message-ID → number of copies received: a duplicate delivery shows as 2.
+    pub fn received(&self) -> HashMap<String, usize> {
+        let mut out = HashMap::new();
+        for text in self.messages() {
+            let id = text
+                .lines()
+                .find_map(|l| l.strip_prefix("Message-ID: "))
+                .unwrap_or("(none)")
+                .trim()
+                .to_owned();
+            *out.entry(id).or_insert(0) += 1;
+        }
+        out
     }
 }

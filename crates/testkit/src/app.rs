@@ -1,10 +1,6 @@
-//! [`TestApp`]: the real server on `127.0.0.1:0` with a fresh SQLite file or a fresh
-//! PostgreSQL database (on the server named by `COUNTERSIGN_TEST_POSTGRES_URL`), plus
+//! [`TestApp`]: the real server on `127.0.0.1:0` over a fresh [`TestDatabase`], plus
 //! verbs for what tests do: register tools, create accounts and log in, propose, approve.
-//!
-//! Without that variable the PostgreSQL half of each test prints a note and passes, except
-//! under CI (`CI` set), where it fails naming what is missing (`scripts/with-postgres`
-//! provides the server). Logs are quiet unless `TEST_LOG=1`.
+//! Logs are quiet unless `TEST_LOG=1`.
 
 use std::sync::{Arc, OnceLock};
 
@@ -12,16 +8,8 @@ use countersign_engine::Gate;
 use countersign_server::{AppState, Config};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use sqlx::{AssertSqlSafe, Connection};
 
-/// Which backend a test instance runs on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    Sqlite,
-    Postgres,
-}
-
-pub const POSTGRES_VAR: &str = "COUNTERSIGN_TEST_POSTGRES_URL";
+use crate::database::{Kind, TestDatabase};
 
 /// The password every test account has.
 pub const PASSWORD: &str = "correct horse battery staple";
@@ -36,8 +24,8 @@ pub struct TestApp {
     pub admin: String,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
-    _dir: Option<tempfile::TempDir>,
-    drop_database: Option<(String, String)>,
+    /// `None` for a second instance on another's database.
+    database: Option<TestDatabase>,
 }
 
 /// A response's status and JSON body (`Value::Null` when the body is not JSON).
@@ -76,26 +64,6 @@ async fn password_hash() -> String {
     .clone()
 }
 
-/// 16 random lowercase letters and digits, for database names.
-fn suffix() -> String {
-    let mut bytes = [0u8; 16];
-    getrandom::fill(&mut bytes).unwrap();
-    bytes
-        .iter()
-        .map(|b| char::from(b"abcdefghijklmnopqrstuvwxyz0123456789"[usize::from(*b % 36)]))
-        .collect()
-}
-
-fn with_database(server: &str, name: &str) -> String {
-    let (base, query) = match server.split_once('?') {
-        Some((b, q)) => (b, format!("?{q}")),
-        None => (server, String::new()),
-    };
-    let (scheme, rest) = base.split_once("://").unwrap_or(("postgres", base));
-    let host = rest.split('/').next().unwrap_or(rest);
-    format!("{scheme}://{host}/{name}{query}")
-}
-
 impl TestApp {
     /// A server with the default configuration.
     pub async fn spawn(kind: Kind) -> Option<Self> {
@@ -110,36 +78,8 @@ impl TestApp {
         gate: Option<Gate>,
     ) -> Option<Self> {
         init_logs();
-        let (url, dir, drop_database) = match kind {
-            Kind::Sqlite => {
-                let dir = tempfile::tempdir().unwrap();
-                let url = format!("sqlite://{}", dir.path().join("countersign.db").display());
-                (url, Some(dir), None)
-            }
-            Kind::Postgres => {
-                let Ok(server) = std::env::var(POSTGRES_VAR) else {
-                    // A green run must not hide tests that never ran: skipping is asked for.
-                    assert!(
-                        std::env::var_os("COUNTERSIGN_SKIP_POSTGRES").is_some(),
-                        "{POSTGRES_VAR} is not set: the PostgreSQL API tests need a server \
-                         (run them under scripts/with-postgres, or set \
-                         COUNTERSIGN_SKIP_POSTGRES=1 to skip them)"
-                    );
-                    eprintln!("note: COUNTERSIGN_SKIP_POSTGRES is set, PostgreSQL half skipped");
-                    return None;
-                };
-                let name = format!("cs_api_{}", suffix());
-                let mut admin = sqlx::PgConnection::connect(&server)
-                    .await
-                    .unwrap_or_else(|e| panic!("cannot reach PostgreSQL at {POSTGRES_VAR}: {e}"));
-                sqlx::query(AssertSqlSafe(format!("CREATE DATABASE {name}")))
-                    .execute(&mut admin)
-                    .await
-                    .unwrap();
-                admin.close().await.unwrap();
-                (with_database(&server, &name), None, Some((server, name)))
-            }
-        };
+        let database = TestDatabase::create(kind, "cs_api").await?;
+        let url = database.url.clone();
         let mut config = Config::default();
         config.database.url.clone_from(&url);
         config.database.max_connections = 4;
@@ -176,8 +116,7 @@ impl TestApp {
             admin: String::new(),
             shutdown: Some(tx),
             server: Some(server),
-            _dir: dir,
-            drop_database,
+            database: Some(database),
         };
         app.admin = app.account("ada.admin", &[], true).await;
         // The rep the tests propose on behalf of has an account (no log-in), as in a
@@ -221,8 +160,7 @@ impl TestApp {
             admin: self.admin.clone(),
             shutdown: Some(tx),
             server: Some(server),
-            _dir: None,
-            drop_database: None,
+            database: None,
         }
     }
 
@@ -239,15 +177,8 @@ impl TestApp {
     /// Stops the server gracefully and drops its database.
     pub async fn stop(mut self) {
         self.shutdown().await;
-        if let Some((server, name)) = &self.drop_database
-            && let Ok(mut admin) = sqlx::PgConnection::connect(server).await
-        {
-            let _ = sqlx::query(AssertSqlSafe(format!(
-                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-            )))
-            .execute(&mut admin)
-            .await;
-            let _ = admin.close().await;
+        if let Some(database) = self.database.take() {
+            database.drop().await;
         }
     }
 
@@ -410,98 +341,3 @@ pub const ROUTINE: &str =
 pub const DISCOUNT: &str = "Hi Dana, we can do 15% off if you sign by Friday. Best, Sam";
 /// A discount plus a security claim: held for deal desk and security.
 pub const DISCOUNT_AND_SECURITY: &str = "Hi Dana, we can do 15% off if you sign by Friday. On security: we are SOC 2 Type II certified and encrypt all customer data at rest with AES-256. Best, Sam";
-
-/// The repository's root.
-pub fn repo_root() -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-/// A tool a test needs but the machine lacks (the Python tools: SMTP server, MCP client,
-/// schemathesis): fails, naming it, unless `COUNTERSIGN_SKIP_SMTP=1` asks to skip.
-pub fn missing(what: &str, how: &str) -> Option<std::convert::Infallible> {
-    assert!(
-        std::env::var_os("COUNTERSIGN_SKIP_SMTP").is_some(),
-        "missing: {what} ({how}; or set COUNTERSIGN_SKIP_SMTP=1 to skip)"
-    );
-    eprintln!("note: {what} is missing, test skipped (COUNTERSIGN_SKIP_SMTP is set)");
-    None
-}
-
-/// The tools venv's python (`scripts/python-tools` creates it and installs aiosmtpd, mcp
-/// and schemathesis at pinned versions), once per test process.
-pub fn python() -> Option<std::path::PathBuf> {
-    static PYTHON: OnceLock<Option<std::path::PathBuf>> = OnceLock::new();
-    PYTHON
-        .get_or_init(|| {
-            let script = repo_root().join("scripts/python-tools");
-            let out = std::process::Command::new("bash").arg(&script).output();
-            match out {
-                Ok(o) if o.status.success() => {
-                    let path = String::from_utf8_lossy(&o.stdout).trim().to_owned();
-                    Some(std::path::PathBuf::from(path))
-                }
-                Ok(o) => {
-                    missing(
-                        "the Python tools venv",
-                        &format!(
-                            "scripts/python-tools failed: {}",
-                            String::from_utf8_lossy(&o.stderr).trim()
-                        ),
-                    );
-                    None
-                }
-                Err(e) => {
-                    missing("bash", &format!("cannot run scripts/python-tools: {e}"));
-                    None
-                }
-            }
-        })
-        .clone()
-}
-
-/// The `countersign` binary, built (or found up to date) in this test's target directory
-/// and profile, once per test process.
-pub fn countersign_binary() -> Option<std::path::PathBuf> {
-    static BIN: OnceLock<Option<std::path::PathBuf>> = OnceLock::new();
-    BIN.get_or_init(|| {
-        // target/<profile>/deps/api-<hash>
-        let exe = std::env::current_exe().unwrap();
-        let profile_dir = exe.parent()?.parent()?.to_path_buf();
-        let target_dir = profile_dir.parent()?.to_path_buf();
-        let profile = profile_dir.file_name()?.to_string_lossy().into_owned();
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-        let mut cmd = std::process::Command::new(cargo);
-        cmd.args([
-            "build",
-            "--quiet",
-            "-p",
-            "countersign",
-            "--bin",
-            "countersign",
-        ])
-        .env("CARGO_TARGET_DIR", &target_dir)
-        .current_dir(repo_root());
-        match profile.as_str() {
-            "debug" => {}
-            "release" => {
-                cmd.arg("--release");
-            }
-            other => {
-                cmd.args(["--profile", other]);
-            }
-        }
-        let status = cmd.status();
-        let bin = profile_dir.join("countersign");
-        match status {
-            Ok(s) if s.success() && bin.exists() => Some(bin),
-            other => {
-                missing(
-                    "the countersign binary",
-                    &format!("cargo build -p countersign: {other:?}"),
-                );
-                None
-            }
-        }
-    })
-    .clone()
-}
