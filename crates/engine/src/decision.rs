@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::finding::Finding;
 use crate::policy::PolicyVersion;
+use crate::reason::Reason;
 use crate::tier::Tier;
 
 /// What happens to the action.
@@ -42,7 +43,13 @@ impl fmt::Display for Decision {
 }
 
 /// A decision with everything needed to explain and replay it.
+///
+/// As JSON (stored, printed by `check`, hashed into the audit chain) the reasons appear
+/// twice: `reasons` in plain words, as DESIGN §6 specifies, and `reason_details` as tagged
+/// objects ([`Reason`]) in the same order. Records from before `reason_details` read back
+/// with their words as [`Reason::Recorded`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(into = "StoredDecision", from = "StoredDecision")]
 pub struct DecisionRecord {
     /// The action's id (or, for `check` input without one, the line number).
     pub id: String,
@@ -50,8 +57,8 @@ pub struct DecisionRecord {
     pub tier: Tier,
     /// Roles that must approve before a held action runs.
     pub roles: BTreeSet<String>,
-    /// Why, in plain words, one sentence each.
-    pub reasons: Vec<String>,
+    /// Why: the kind's base tier first, then each cause (`Display` words them).
+    pub reasons: Vec<Reason>,
     pub findings: Vec<Finding>,
     pub policy_version: PolicyVersion,
     /// Quiet hours: an allowed action waits until this time instead of running now.
@@ -59,16 +66,79 @@ pub struct DecisionRecord {
     pub not_before: Option<DateTime<Utc>>,
 }
 
+/// [`DecisionRecord`] as JSON.
+#[derive(Serialize, Deserialize)]
+struct StoredDecision {
+    id: String,
+    decision: Decision,
+    tier: Tier,
+    roles: BTreeSet<String>,
+    reasons: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    reason_details: Vec<serde_json::Value>,
+    findings: Vec<Finding>,
+    policy_version: PolicyVersion,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    not_before: Option<DateTime<Utc>>,
+}
+
+impl From<DecisionRecord> for StoredDecision {
+    fn from(d: DecisionRecord) -> Self {
+        Self {
+            id: d.id,
+            decision: d.decision,
+            tier: d.tier,
+            roles: d.roles,
+            reasons: d.reasons.iter().map(ToString::to_string).collect(),
+            reason_details: d
+                .reasons
+                .iter()
+                .filter_map(|r| serde_json::to_value(r).ok())
+                .collect(),
+            findings: d.findings,
+            policy_version: d.policy_version,
+            not_before: d.not_before,
+        }
+    }
+}
+
+impl From<StoredDecision> for DecisionRecord {
+    fn from(s: StoredDecision) -> Self {
+        let mut details = s.reason_details.into_iter();
+        let reasons = s
+            .reasons
+            .into_iter()
+            .map(|text| {
+                details
+                    .next()
+                    .and_then(|d| serde_json::from_value(d).ok())
+                    .unwrap_or(Reason::Recorded { text })
+            })
+            .collect();
+        Self {
+            id: s.id,
+            decision: s.decision,
+            tier: s.tier,
+            roles: s.roles,
+            reasons,
+            findings: s.findings,
+            policy_version: s.policy_version,
+            not_before: s.not_before,
+        }
+    }
+}
+
 /// What went wrong when an action could not be decided. Every such failure holds the
 /// action for a human; this is the one place that words the hold's reason.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "detail", rename_all = "snake_case")]
 pub enum Failure {
     /// The engine returned an error (a detector, the model, an oversized body, …).
     Engine(String),
     /// The engine panicked.
     Panicked,
     /// The decision ran past its deadline.
-    TookLonger { limit_ms: u128 },
+    TookLonger { limit_ms: u64 },
     /// The thread or task deciding it stopped.
     WorkerStopped,
     /// The input could not be read at all (e.g. not UTF-8).
@@ -91,6 +161,11 @@ impl std::fmt::Display for Failure {
 }
 
 impl DecisionRecord {
+    /// The reasons that made the decision stricter than the kind's base tier.
+    pub fn causes(&self) -> impl Iterator<Item = &Reason> {
+        self.reasons.iter().filter(|r| r.is_cause())
+    }
+
     /// The fail-closed answer: held for a manager, with the reason that says what failed.
     pub fn fail_closed(id: &str, policy_version: &PolicyVersion, failure: &Failure) -> Self {
         Self {
@@ -98,7 +173,9 @@ impl DecisionRecord {
             decision: Decision::Hold,
             tier: Tier::ManagerApproved,
             roles: BTreeSet::from(["manager".to_owned()]),
-            reasons: vec![failure.to_string()],
+            reasons: vec![Reason::FailClosed {
+                failure: failure.clone(),
+            }],
             findings: Vec::new(),
             policy_version: policy_version.clone(),
             not_before: None,

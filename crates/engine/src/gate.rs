@@ -21,6 +21,7 @@ use crate::detect::{self, Detector, DetectorError, Document, Signals};
 use crate::finding::{Category, Finding};
 use crate::guards::{self, GuardResult};
 use crate::policy::{Policy, Principal, ProposalFacts, Verb, Violation};
+use crate::reason::Reason;
 use crate::tier::Tier;
 
 /// Why the gate could not decide normally; each becomes a `hold`.
@@ -305,14 +306,17 @@ impl Gate {
         let kind = action.kind.as_str();
         let mut tier = match cfg.tiers.get(kind) {
             Some(t) => {
-                reasons.push(format!("`{kind}` actions are {t} by policy"));
+                reasons.push(Reason::BaseTier {
+                    kind: kind.to_owned(),
+                    tier: *t,
+                });
                 *t
             }
             None => {
                 roles.insert("manager".to_owned());
-                reasons.push(format!(
-                    "`{kind}` is not in the policy's tiers: held for a manager"
-                ));
+                reasons.push(Reason::UnknownKind {
+                    kind: kind.to_owned(),
+                });
                 Tier::ManagerApproved
             }
         };
@@ -337,18 +341,18 @@ impl Gate {
             // Two different quotes at most: the same words found twice say nothing more.
             let mut evidence: Vec<String> = Vec::new();
             for f in group {
-                let quoted = format!("\"{}\"", f.evidence);
-                if evidence.len() < 2 && !evidence.iter().any(|e| e.eq_ignore_ascii_case(&quoted)) {
-                    evidence.push(quoted);
+                if evidence.len() < 2
+                    && !evidence.iter().any(|e| e.eq_ignore_ascii_case(&f.evidence))
+                {
+                    evidence.push(f.evidence.clone());
                 }
             }
-            reasons.push(format!(
-                "{}: {} ({}) needs {}",
-                category,
-                describe(*category, subtopic),
-                evidence.join(", "),
-                join(needed)
-            ));
+            reasons.push(Reason::Finding {
+                category: *category,
+                subtopic: (*subtopic).to_owned(),
+                evidence,
+                roles: needed.clone(),
+            });
         }
 
         // CRM field changes that need a human.
@@ -359,21 +363,19 @@ impl Gate {
                     Some((name, rule)) => {
                         tier = tier.tighten(rule.tier);
                         roles.extend(rule.roles.iter().cloned());
-                        reasons.push(format!(
-                            "changes the opportunity's {} ({}): needs {}",
-                            name.replace('_', " "),
-                            rule.tier,
-                            join(&rule.roles)
-                        ));
+                        reasons.push(Reason::CrmField {
+                            field: name.to_owned(),
+                            tier: rule.tier,
+                            roles: rule.roles.clone(),
+                        });
                     }
                     // A field the policy does not name may be anything the CRM has.
                     None => {
                         tier = tier.tighten(Tier::ManagerApproved);
                         roles.insert("manager".to_owned());
-                        reasons.push(format!(
-                            "changes the opportunity's `{field}`, a field the policy does not \
-                             list: held for a manager"
-                        ));
+                        reasons.push(Reason::UnlistedCrmField {
+                            field: field.clone(),
+                        });
                     }
                 }
             }
@@ -383,10 +385,9 @@ impl Gate {
         if let Some(rep) = ctx.rep.as_ref().filter(|r| !r.registered) {
             tier = tier.tighten(Tier::ManagerApproved);
             roles.insert("manager".to_owned());
-            reasons.push(format!(
-                "on behalf of `{}`, who has no account here: held for a manager",
-                crate::detect::normalize::reveal(&rep.name)
-            ));
+            reasons.push(Reason::UnknownRep {
+                name: rep.name.clone(),
+            });
         }
 
         // The proposing tool: registered, allowed this kind, cleared for the data.
@@ -409,13 +410,15 @@ impl Gate {
             );
             if !authz.allowed {
                 denied = true;
-                reasons.push(if !tool.registered {
-                    format!(
-                        "tool `{}` is not registered or was revoked: refused (shadow AI)",
-                        tool.name
-                    )
+                reasons.push(if tool.registered {
+                    Reason::KindNotAllowed {
+                        tool: tool.name.clone(),
+                        kind: kind.to_owned(),
+                    }
                 } else {
-                    format!("tool `{}` may not propose `{kind}`", tool.name)
+                    Reason::UnregisteredTool {
+                        tool: tool.name.clone(),
+                    }
                 });
             }
             let mut seen = BTreeSet::new();
@@ -429,23 +432,18 @@ impl Gate {
                 if tool.data_classes.contains(class) || !seen.insert(class) {
                     continue;
                 }
-                match dc.on_violation {
-                    Violation::Deny => {
-                        denied = true;
-                        reasons.push(format!(
-                            "tool `{}` is not cleared for {class} data: refused",
-                            tool.name
-                        ));
-                    }
-                    Violation::Hold => {
-                        tier = tier.tighten(Tier::ManagerApproved);
-                        roles.insert("security".to_owned());
-                        reasons.push(format!(
-                            "tool `{}` is not cleared for {class} data: needs security",
-                            tool.name
-                        ));
-                    }
+                let refused = dc.on_violation == Violation::Deny;
+                if refused {
+                    denied = true;
+                } else {
+                    tier = tier.tighten(Tier::ManagerApproved);
+                    roles.insert("security".to_owned());
                 }
+                reasons.push(Reason::DataClass {
+                    tool: tool.name.clone(),
+                    class: class.to_owned(),
+                    refused,
+                });
             }
         }
 
@@ -478,9 +476,9 @@ impl Gate {
                 Tier::ManagerApproved => Decision::Hold,
                 Tier::DraftOnly => Decision::DraftOnly,
                 Tier::ReadOnly if action.kind.writes() => {
-                    reasons.push(format!(
-                        "`{kind}` writes, but its tier is read_only: refused"
-                    ));
+                    reasons.push(Reason::ReadOnlyWrites {
+                        kind: kind.to_owned(),
+                    });
                     Decision::Deny
                 }
                 Tier::ReadOnly => Decision::Allow,
@@ -554,45 +552,6 @@ fn texts(action: &Action) -> Vec<(String, &str)> {
         }
     }
     out
-}
-
-fn join(roles: &BTreeSet<String>) -> String {
-    let v: Vec<&str> = roles.iter().map(String::as_str).collect();
-    if v.is_empty() {
-        "a reviewer".to_owned()
-    } else {
-        v.join(" + ")
-    }
-}
-
-/// Plain words for a category and subtopic.
-fn describe(category: Category, subtopic: &str) -> String {
-    // Acronyms stay capitals: "an SLA concern", not "a sla concern".
-    let topic = match subtopic {
-        "sla" => "SLA".to_owned(),
-        other => other.replace('_', " "),
-    };
-    match category {
-        Category::Objection => format!("answers a buyer's {topic} concern"),
-        Category::Commercial => format!("{topic} negotiation"),
-        Category::Executive => match subtopic {
-            "title" => "the recipient is an executive".to_owned(),
-            "crm_role" => "the recipient is an executive sponsor or economic buyer".to_owned(),
-            _ => "frames a strategic pitch to an executive".to_owned(),
-        },
-        Category::Commitment => format!("makes a commitment ({topic})"),
-        Category::Sensitive => format!("contains sensitive data ({topic})"),
-        Category::Pressure => "pushes the buyer with manufactured urgency".to_owned(),
-        Category::Injection => match subtopic {
-            "gate_directive" => "tries to instruct the gate".to_owned(),
-            _ => "contains instructions aimed at the AI".to_owned(),
-        },
-        Category::Obfuscation => match subtopic {
-            "spread" => "hides words by spreading out their letters".to_owned(),
-            "leet" => "hides words by writing digits for letters".to_owned(),
-            _ => "hides words with look-alike or invisible characters".to_owned(),
-        },
-    }
 }
 
 /// Decides with the shared default detectors.

@@ -9,18 +9,19 @@ use chrono_tz::Tz;
 use crate::context::{Context, Suppression};
 use crate::policy::Guards;
 use crate::policy::config::QuietHours;
+use crate::reason::Reason;
 
 /// What one guard says about an action.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum GuardResult {
     /// Refuse: the contact must not be contacted.
-    Deny(String),
+    Deny(Reason),
     /// Hold for these roles.
-    Hold { roles: Vec<String>, reason: String },
+    Hold { roles: Vec<String>, reason: Reason },
     /// Run, but not before this time.
     Defer {
         until: DateTime<Utc>,
-        reason: String,
+        reason: Reason,
     },
 }
 
@@ -124,54 +125,58 @@ pub fn check(guards: &Guards, ctx: &Context, now: DateTime<Utc>) -> Vec<GuardRes
         .into_iter()
         .filter_map(|c| match (c.guard, c.outcome) {
             (_, GuardOutcome::Passed | GuardOutcome::Off | GuardOutcome::NotChecked) => None,
-            (_, GuardOutcome::Blocked(s)) => {
-                let why = match s {
-                    Suppression::OptOut => "the contact opted out of e-mail",
-                    Suppression::DoNotContact => "the contact is marked do-not-contact",
-                    Suppression::LegalHold => "the contact's account is under legal hold",
-                };
-                Some(GuardResult::Deny(format!("suppression: {why}")))
+            (_, GuardOutcome::Blocked(suppression)) => {
+                Some(GuardResult::Deny(Reason::Suppressed { suppression }))
             }
             (_, GuardOutcome::Deferred { until, tz }) => Some(GuardResult::Defer {
                 until,
-                reason: format!(
-                    "quiet hours in the recipient's time zone ({tz}): deferred to {}",
-                    until.with_timezone(&tz).format("%a %Y-%m-%d %H:%M %Z")
-                ),
+                reason: Reason::QuietHours {
+                    zone: tz.name().to_owned(),
+                    until,
+                    local: until
+                        .with_timezone(&tz)
+                        .format("%a %Y-%m-%d %H:%M %Z")
+                        .to_string(),
+                },
             }),
             (GuardKind::ContactCap, GuardOutcome::Held) => {
                 let cap = guards.contact_cap?;
-                Some(hold(format!(
-                    "frequency cap: {} e-mails to this contact in the last {} h (cap {})",
-                    h.emails_to_contact, cap.window_hours, cap.max
-                )))
+                Some(hold(Reason::FrequencyCap {
+                    scope: "contact".to_owned(),
+                    count: h.emails_to_contact,
+                    window_hours: cap.window_hours,
+                    max: cap.max,
+                }))
             }
             (GuardKind::AccountCap, GuardOutcome::Held) => {
                 let cap = guards.account_cap?;
-                Some(hold(format!(
-                    "frequency cap: {} e-mails to this account in the last {} h (cap {})",
-                    h.emails_to_account, cap.window_hours, cap.max
-                )))
+                Some(hold(Reason::FrequencyCap {
+                    scope: "account".to_owned(),
+                    count: h.emails_to_account,
+                    window_hours: cap.window_hours,
+                    max: cap.max,
+                }))
             }
             (GuardKind::AutomatedFollowups, GuardOutcome::Held) => {
                 let cap = guards.automated_followups?;
-                Some(hold(format!(
-                    "no unsupervised pressure: {} automated follow-ups on this opportunity in {} days (limit {})",
-                    h.automated_followups, cap.window_days, cap.max
-                )))
+                Some(hold(Reason::AutomatedFollowups {
+                    count: h.automated_followups,
+                    window_days: cap.window_days,
+                    max: cap.max,
+                }))
             }
             // Only a zone that is not a zone holds quiet hours; suppression never holds.
             (GuardKind::QuietHours | GuardKind::Suppression, GuardOutcome::Held) => {
                 let zone = ctx.contact.as_ref()?.timezone.as_deref()?;
-                Some(hold(format!(
-                    "contact.timezone: `{zone}` is not an IANA time zone, quiet hours cannot be checked"
-                )))
+                Some(hold(Reason::BadTimeZone {
+                    zone: zone.to_owned(),
+                }))
             }
         })
         .collect()
 }
 
-fn hold(reason: String) -> GuardResult {
+fn hold(reason: Reason) -> GuardResult {
     GuardResult::Hold {
         roles: vec!["manager".to_owned()],
         reason,
@@ -266,6 +271,6 @@ mod tests {
             &ctx,
             Utc.with_ymd_and_hms(2026, 11, 25, 10, 0, 0).unwrap(),
         );
-        assert!(matches!(&r[0], GuardResult::Deny(m) if m.contains("opted out")));
+        assert!(matches!(&r[0], GuardResult::Deny(m) if m.to_string().contains("opted out")));
     }
 }

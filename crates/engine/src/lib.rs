@@ -19,6 +19,7 @@ pub mod guards;
 pub mod names;
 pub mod payload;
 pub mod policy;
+pub mod reason;
 pub mod review;
 pub mod tier;
 
@@ -28,4 +29,5 @@ pub use decision::{Decision, DecisionRecord};
 pub use finding::{Category, Finding};
 pub use gate::{Gate, decide};
 pub use policy::{Policy, PolicyVersion};
+pub use reason::Reason;
 pub use tier::Tier;

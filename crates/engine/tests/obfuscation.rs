@@ -11,7 +11,9 @@
 use chrono::{DateTime, Utc};
 use countersign_engine::action::InboundMessage;
 use countersign_engine::context::Context;
-use countersign_engine::{Action, Category, Decision, DecisionRecord, Payload, Policy, decide};
+use countersign_engine::{
+    Action, Category, Decision, DecisionRecord, Payload, Policy, Reason, decide,
+};
 use proptest::prelude::*;
 
 fn now() -> DateTime<Utc> {
@@ -56,10 +58,13 @@ fn assert_hidden_offer(body: &str, hidden: &str, subtopic: &str) {
     );
     assert!(record.roles.contains("security"), "{:?}", record.roles);
     assert!(
-        record
-            .reasons
-            .iter()
-            .any(|r| r.starts_with("obfuscation: hides words")),
+        record.reasons.iter().any(|r| matches!(
+            r,
+            Reason::Finding {
+                category: Category::Obfuscation,
+                ..
+            }
+        ) && r.to_string().starts_with("obfuscation: hides words")),
         "{:?}",
         record.reasons
     );

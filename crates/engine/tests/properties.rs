@@ -12,7 +12,7 @@ use std::collections::BTreeSet;
 use chrono::{DateTime, Utc};
 use countersign_engine::context::{Contact, Context};
 use countersign_engine::detect::{self, Detector, DetectorError, Document, Signals};
-use countersign_engine::{Action, Decision, Finding, Gate, Policy};
+use countersign_engine::{Action, Decision, Finding, Gate, Policy, Reason};
 use proptest::prelude::*;
 
 fn now() -> DateTime<Utc> {
@@ -104,7 +104,8 @@ proptest! {
         let gate = Gate::with_detectors(vec![Box::new(Broken { panics })]);
         let record = gate.decide(&email(&body), &Context::default(), Policy::default_policy(), now());
         prop_assert_eq!(record.decision, Decision::Hold);
-        prop_assert!(record.reasons[0].starts_with("fail closed"), "{:?}", record.reasons);
+        prop_assert!(matches!(record.reasons[0], Reason::FailClosed { .. }), "{:?}", record.reasons);
+        prop_assert!(record.reasons[0].to_string().starts_with("fail closed"), "{:?}", record.reasons);
     }
 }
 
@@ -144,7 +145,9 @@ fn a_body_over_the_size_limit_is_held_unread() {
     );
     assert_eq!(record.decision, Decision::Hold);
     assert!(
-        record.reasons[0].contains("over the policy's limit"),
+        record.reasons[0]
+            .to_string()
+            .contains("over the policy's limit"),
         "{:?}",
         record.reasons
     );

@@ -61,7 +61,7 @@ pub async fn decide_within(
                 &id,
                 &version,
                 &Failure::TookLonger {
-                    limit_ms: limit.as_millis(),
+                    limit_ms: u64::try_from(limit.as_millis()).unwrap_or(u64::MAX),
                 },
             ),
             took,
@@ -114,7 +114,13 @@ mod tests {
         assert_eq!(t.record.decision, Decision::Hold);
         assert_eq!(
             t.record.reasons,
-            ["fail closed: deciding took longer than 20 ms"]
+            [countersign_engine::Reason::FailClosed {
+                failure: Failure::TookLonger { limit_ms: 20 }
+            }]
+        );
+        assert_eq!(
+            t.record.reasons[0].to_string(),
+            "fail closed: deciding took longer than 20 ms"
         );
     }
 }

@@ -125,7 +125,7 @@ impl From<&DecisionRecord> for DecisionBody {
             decision: d.decision.as_str().to_owned(),
             tier: d.tier.as_str().to_owned(),
             roles: d.roles.clone(),
-            reasons: d.reasons.clone(),
+            reasons: d.reasons.iter().map(ToString::to_string).collect(),
             findings: d.findings.iter().map(FindingBody::from).collect(),
             policy_version: d.policy_version.as_str().to_owned(),
             not_before: d.not_before,
@@ -370,7 +370,7 @@ impl From<QueueItem> for QueueItemBody {
             required_roles: q.required_roles,
             approved_roles: q.approved_roles,
             missing_roles: q.missing_roles,
-            reasons: q.reasons,
+            reasons: q.reasons.iter().map(ToString::to_string).collect(),
             created_at: q.created_at,
         }
     }

@@ -12,9 +12,8 @@ use std::collections::BTreeSet;
 use chrono::{DateTime, Duration, Utc};
 use countersign_engine::Policy;
 use serde::Serialize;
-use serde_json::json;
 
-use crate::audit::{self, Event};
+use crate::audit::{self, AccountRef, AuditEvent, Event};
 use crate::canonical::{random_base62, sha256_hex};
 use crate::db::{Lock, Row, Tx};
 use crate::error::StoreError;
@@ -125,10 +124,10 @@ pub enum PasswordSet {
 }
 
 impl PasswordSet {
-    fn event(self) -> &'static str {
+    fn event(self, account: AccountRef) -> AuditEvent {
         match self {
-            Self::Change => "password_change",
-            Self::Reset => "password_reset",
+            Self::Change => AuditEvent::PasswordChange(account),
+            Self::Reset => AuditEvent::PasswordReset(account),
         }
     }
 }
@@ -176,15 +175,14 @@ impl Store {
         audit::append(
             &mut tx,
             Event {
-                event: "account_registration",
+                what: AuditEvent::AccountRegistration {
+                    reviewer_id: account.reviewer_id,
+                    name: account.name.clone(),
+                    roles: account.roles.clone(),
+                    admin: account.admin,
+                },
                 action_id: None,
                 actor,
-                data: json!({
-                    "reviewer_id": account.reviewer_id,
-                    "name": account.name,
-                    "roles": account.roles,
-                    "admin": account.admin,
-                }),
             },
             now,
         )
@@ -230,10 +228,12 @@ impl Store {
         audit::append(
             &mut tx,
             Event {
-                event: how.event(),
+                what: how.event(AccountRef {
+                    reviewer_id: account.reviewer_id,
+                    name: account.name.clone(),
+                }),
                 action_id: None,
                 actor,
-                data: json!({"reviewer_id": account.reviewer_id, "name": account.name}),
             },
             now,
         )
@@ -295,14 +295,13 @@ impl Store {
         audit::append(
             &mut tx,
             Event {
-                event: "login",
+                what: AuditEvent::Login {
+                    reviewer_id: account.reviewer_id,
+                    token_fingerprint: sha256_hex(&token)[..12].to_owned(),
+                    expires_at: audit::format_at(expires_at),
+                },
                 action_id: None,
                 actor: &format!("reviewer:{}", account.name),
-                data: json!({
-                    "reviewer_id": account.reviewer_id,
-                    "token_fingerprint": &sha256_hex(&token)[..12],
-                    "expires_at": audit::format_at(expires_at),
-                }),
             },
             now,
         )

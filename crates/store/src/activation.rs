@@ -9,9 +9,8 @@ use chrono::{DateTime, Utc};
 use countersign_engine::Policy;
 use countersign_engine::policy::PolicySources;
 use serde::Serialize;
-use serde_json::json;
 
-use crate::audit::{self, Event};
+use crate::audit::{self, AuditEvent, Event};
 use crate::db::Lock;
 use crate::error::StoreError;
 use crate::{Store, micros, policies};
@@ -81,13 +80,12 @@ impl Store {
         let audit_seq = audit::append(
             &mut tx,
             Event {
-                event: "policy_activation",
+                what: AuditEvent::PolicyActivation {
+                    version: policy.version.as_str().to_owned(),
+                    name: policy.config.name.clone(),
+                },
                 action_id: None,
                 actor,
-                data: json!({
-                    "version": policy.version.as_str(),
-                    "name": policy.config.name,
-                }),
             },
             now,
         )

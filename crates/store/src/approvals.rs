@@ -24,9 +24,9 @@ use countersign_engine::context::ToolGrant;
 use countersign_engine::review::{self, Refusal, may_review};
 use countersign_engine::{Action, ActionKind, Context, Decision, DecisionRecord, Policy};
 use serde::Serialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 
-use crate::audit::{self, Event};
+use crate::audit::{self, AuditEvent, Event};
 use crate::canonical::{canonical_json, json_value, sha256_hex};
 use crate::db::{Lock, Tx};
 use crate::error::StoreError;
@@ -88,7 +88,7 @@ pub struct QueueItem {
     pub required_roles: BTreeSet<String>,
     pub approved_roles: BTreeSet<String>,
     pub missing_roles: BTreeSet<String>,
-    pub reasons: Vec<String>,
+    pub reasons: Vec<countersign_engine::Reason>,
     /// The latest revision's findings (the inbox filters on their category and subtopic).
     pub findings: Vec<countersign_engine::Finding>,
     pub created_at: DateTime<Utc>,
@@ -463,15 +463,14 @@ impl Store {
         audit::append(
             &mut tx,
             Event {
-                event: "approval",
+                what: AuditEvent::Approval {
+                    revision: c.revision,
+                    roles: covers.clone(),
+                    opportunity_version: version,
+                    policies,
+                },
                 action_id: Some(&c.action_id),
                 actor: &actor,
-                data: json!({
-                    "revision": c.revision,
-                    "roles": covers,
-                    "opportunity_version": version,
-                    "policies": policies,
-                }),
             },
             now,
         )
@@ -587,16 +586,15 @@ impl Store {
         audit::append(
             &mut tx,
             Event {
-                event: "edit",
+                what: AuditEvent::Edit {
+                    revision: number,
+                    previous_revision: c.revision,
+                    subject_changed: edit.subject.is_some(),
+                    content_sha256: sha256_hex(canonical_json(&action_json)),
+                    added_roles: added.clone(),
+                },
                 action_id: Some(&c.action_id),
                 actor: &author,
-                data: json!({
-                    "revision": number,
-                    "previous_revision": c.revision,
-                    "subject_changed": edit.subject.is_some(),
-                    "content_sha256": sha256_hex(canonical_json(&action_json)),
-                    "added_roles": added,
-                }),
             },
             now,
         )
@@ -702,10 +700,12 @@ impl Store {
         audit::append(
             &mut tx,
             Event {
-                event: "rejection",
+                what: AuditEvent::Rejection {
+                    revision: c.revision,
+                    reason: reason.to_owned(),
+                },
                 action_id: Some(&c.action_id),
                 actor: &format!("reviewer:{}", reviewer.name),
-                data: json!({"revision": c.revision, "reason": reason}),
             },
             now,
         )

@@ -22,10 +22,14 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 use serde_json::{Value, json};
 
+pub use event::{AccountRef, AuditEvent, Delivered, DeliveryFailed, ShadowAi};
+
 use crate::Store;
 use crate::canonical::{canonical_json, sha256_hex};
 use crate::db::{Row, Tx};
 use crate::error::StoreError;
+
+mod event;
 
 /// The `prev_hash` of the first record.
 pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -132,10 +136,9 @@ fn encoding(
 
 /// One event to append.
 pub(crate) struct Event<'a> {
-    pub event: &'a str,
+    pub what: AuditEvent,
     pub action_id: Option<&'a str>,
     pub actor: &'a str,
-    pub data: Value,
 }
 
 /// Appends `e` to the chain inside `tx` and returns its sequence number.
@@ -164,6 +167,7 @@ pub(crate) async fn append(
             }
         }
     };
+    let (event, data) = e.what.encode()?;
     let seq = prev_seq + 1;
     let at = format_at(now);
     // INVARIANT: `prev_hash` of record N is the `hash` of record N-1, read (or appended)
@@ -172,10 +176,10 @@ pub(crate) async fn append(
     let hash = sha256_hex(encoding(
         seq,
         &at,
-        e.event,
+        &event,
         e.action_id,
         e.actor,
-        &e.data,
+        &data,
         &prev_hash,
     ));
     let q = tx
@@ -186,10 +190,10 @@ pub(crate) async fn append(
         )
         .bind(seq)
         .bind(at)
-        .bind(e.event.to_owned())
+        .bind(event.clone())
         .bind(e.action_id.map(str::to_owned))
         .bind(e.actor.to_owned())
-        .bind(canonical_json(&e.data))
+        .bind(canonical_json(&data))
         .bind(prev_hash)
         .bind(hash.clone());
     tx.execute(q).await?;

@@ -7,9 +7,8 @@ use chrono_tz::Tz;
 use countersign_engine::EmailAddress;
 use countersign_engine::context::Suppression;
 use serde::Serialize;
-use serde_json::json;
 
-use crate::audit::{self, Event};
+use crate::audit::{self, AuditEvent, Event};
 use crate::db::{Lock, Row, Tx};
 use crate::error::StoreError;
 use crate::{Store, micros};
@@ -350,10 +349,12 @@ impl Store {
         audit::append(
             &mut tx,
             Event {
-                event: "suppression",
+                what: AuditEvent::Suppression {
+                    email: email.as_str().to_owned(),
+                    reason: suppression_str(reason).to_owned(),
+                },
                 action_id: None,
                 actor,
-                data: json!({"email": email.as_str(), "reason": suppression_str(reason)}),
             },
             now,
         )

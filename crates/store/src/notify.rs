@@ -16,10 +16,9 @@ use std::collections::BTreeSet;
 use chrono::{DateTime, Utc};
 use countersign_engine::action::Payload;
 use countersign_engine::{Action, DecisionRecord};
-use serde_json::json;
 
 use crate::StoreError;
-use crate::audit::{self, Event};
+use crate::audit::{self, AuditEvent, Event};
 use crate::db::{Lock, Tx};
 use crate::outbox::{Delivery, OutgoingEmail, SlackMessage};
 
@@ -99,16 +98,15 @@ pub(crate) async fn entered_queue(
         audit::append(
             tx,
             Event {
-                event: "notification",
+                what: AuditEvent::Notification {
+                    revision: entered.revision,
+                    roles: entered.roles.clone(),
+                    emailed,
+                    slack,
+                    occasion: entered.occasion.map(str::to_owned),
+                },
                 action_id: Some(entered.action_id),
                 actor: "countersign",
-                data: json!({
-                    "revision": entered.revision,
-                    "roles": entered.roles,
-                    "emailed": emailed,
-                    "slack": slack,
-                    "occasion": entered.occasion,
-                }),
             },
             now,
         )
@@ -261,11 +259,8 @@ impl Text {
             ),
             None => format!("action {}", entered.action_id),
         };
-        // The first reason states the kind's base tier; the ones after it say why it is held.
-        let why = match entered.decision.reasons.as_slice() {
-            [_, rest @ ..] if !rest.is_empty() => rest,
-            all => all,
-        };
+        // The base tier is where the decision started, not why it is held.
+        let why: Vec<String> = entered.decision.causes().map(ToString::to_string).collect();
         let reasons: String = why.iter().map(|r| format!("  - {r}\n")).collect();
         let back = if entered.occasion.is_some() {
             " An approval it had no longer counts (its time limit ran out, or the opportunity \

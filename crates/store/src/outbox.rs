@@ -18,9 +18,9 @@ use chrono::{DateTime, Duration, Utc};
 use countersign_engine::Action;
 use countersign_engine::action::{Payload, Target};
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::Value;
 
-use crate::audit::{self, Event};
+use crate::audit::{self, AuditEvent, Delivered, DeliveryFailed, Event};
 use crate::db::{Backend, Lock, Row, Tx};
 use crate::error::StoreError;
 use crate::{Store, micros};
@@ -226,10 +226,14 @@ pub(crate) async fn release(
         audit::append(
             tx,
             Event {
-                event: "release",
+                what: AuditEvent::Release {
+                    delivery: "none".to_owned(),
+                    outbox_id: None,
+                    message_id: None,
+                    next_attempt_at: None,
+                },
                 action_id: Some(action_id),
                 actor,
-                data: json!({"delivery": "none"}),
             },
             now,
         )
@@ -263,15 +267,14 @@ pub(crate) async fn release(
     audit::append(
         tx,
         Event {
-            event: "release",
+            what: AuditEvent::Release {
+                delivery: kind.as_str().to_owned(),
+                outbox_id: Some(outbox_id),
+                message_id: Some(message_id(action_id)),
+                next_attempt_at: Some(audit::format_at(next_attempt_at)),
+            },
             action_id: Some(action_id),
             actor,
-            data: json!({
-                "delivery": kind.as_str(),
-                "outbox_id": outbox_id,
-                "message_id": message_id(action_id),
-                "next_attempt_at": audit::format_at(next_attempt_at),
-            }),
         },
         now,
     )
@@ -408,15 +411,23 @@ impl Store {
         audit::append(
             &mut tx,
             Event {
-                event: event_name(&purpose, "send"),
+                what: {
+                    let delivered = Delivered {
+                        outbox_id,
+                        delivery: row.get::<String>("kind")?,
+                        message_id: row.get::<String>("message_id")?,
+                        attempts: i64::from(row.get::<i32>("attempts")?),
+                    };
+                    // A notification's steps are named apart, so the action's own `send`
+                    // always means the action itself went out.
+                    if purpose == "notify" {
+                        AuditEvent::NotificationSent(delivered)
+                    } else {
+                        AuditEvent::Send(delivered)
+                    }
+                },
                 action_id: Some(&action_id),
                 actor: &format!("worker:{worker}"),
-                data: json!({
-                    "outbox_id": outbox_id,
-                    "delivery": row.get::<String>("kind")?,
-                    "message_id": row.get::<String>("message_id")?,
-                    "attempts": row.get::<i32>("attempts")?,
-                }),
             },
             now,
         )
@@ -470,40 +481,29 @@ impl Store {
         let action_id: String = row.get("action_id")?;
         let attempts: i32 = row.get("attempts")?;
         let purpose: String = row.get("purpose")?;
-        let (event, data) = match retry_at {
-            Some(_) => (
-                "delivery_failure",
-                json!({"outbox_id": outbox_id, "attempts": attempts, "error": error,
-                       "retry_at": audit::format_at(next)}),
-            ),
-            None => (
-                "parked",
-                json!({"outbox_id": outbox_id, "attempts": attempts, "error": error}),
-            ),
+        let failed = DeliveryFailed {
+            outbox_id,
+            attempts: i64::from(attempts),
+            error: error.clone(),
+            retry_at: retry_at.map(|_| audit::format_at(next)),
+        };
+        let what = match (purpose.as_str(), retry_at) {
+            ("notify", Some(_)) => AuditEvent::NotificationFailure(failed),
+            ("notify", None) => AuditEvent::NotificationParked(failed),
+            (_, Some(_)) => AuditEvent::DeliveryFailure(failed),
+            (_, None) => AuditEvent::Parked(failed),
         };
         audit::append(
             &mut tx,
             Event {
-                event: event_name(&purpose, event),
+                what,
                 action_id: Some(&action_id),
                 actor: &format!("worker:{worker}"),
-                data,
             },
             now,
         )
         .await?;
         tx.commit().await
-    }
-}
-
-/// The audit event for a delivery step: a notification's steps are named apart, so the
-/// action's own `send` always means the action itself went out.
-fn event_name(purpose: &str, event: &'static str) -> &'static str {
-    match (purpose, event) {
-        ("notify", "send") => "notification_sent",
-        ("notify", "delivery_failure") => "notification_failure",
-        ("notify", "parked") => "notification_parked",
-        _ => event,
     }
 }
 

@@ -9,9 +9,8 @@ use chrono::{DateTime, Utc};
 use countersign_engine::policy::PolicySources;
 use countersign_engine::{Action, Context, DecisionRecord, Policy};
 use serde::Serialize;
-use serde_json::json;
 
-use crate::audit::{self, Event};
+use crate::audit::{self, AuditEvent, Event};
 use crate::db::{Lock, Tx};
 use crate::error::StoreError;
 use crate::{Store, micros};
@@ -64,14 +63,13 @@ pub(crate) async fn ensure(
             audit::append(
                 tx,
                 Event {
-                    event: "policy_change",
+                    what: AuditEvent::PolicyChange {
+                        version: policy.version.as_str().to_owned(),
+                        name: policy.config.name.clone(),
+                        sources_recorded: sources.is_some(),
+                    },
                     action_id: None,
                     actor,
-                    data: json!({
-                        "version": policy.version.as_str(),
-                        "name": policy.config.name,
-                        "sources_recorded": sources.is_some(),
-                    }),
                 },
                 now,
             )

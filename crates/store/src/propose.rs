@@ -12,9 +12,8 @@ use std::collections::BTreeSet;
 use chrono::{DateTime, Utc};
 use countersign_engine::{Action, Decision, DecisionRecord, Policy};
 use serde::Serialize;
-use serde_json::json;
 
-use crate::audit::{self, Event};
+use crate::audit::{self, AuditEvent, Event};
 use crate::canonical::json_value;
 use crate::db::{Lock, Tx};
 use crate::error::StoreError;
@@ -116,14 +115,13 @@ pub(crate) async fn insert_revision(
     let audit_seq = audit::append(
         tx,
         Event {
-            event: "decision",
+            what: AuditEvent::Decision {
+                revision: number,
+                decision: Box::new(decision.clone()),
+                required_roles: roles.clone(),
+            },
             action_id: Some(action_id),
             actor: author,
-            data: json!({
-                "revision": number,
-                "decision": decision_json,
-                "required_roles": roles,
-            }),
         },
         now,
     )

@@ -16,9 +16,8 @@ use chrono::{DateTime, Utc};
 use countersign_engine::action::Payload;
 use countersign_engine::context::{Rep, ToolGrant};
 use countersign_engine::{Action, ActionKind, Context, DecisionRecord, Policy};
-use serde_json::json;
 
-use crate::audit::{self, Event};
+use crate::audit::{self, AuditEvent, Event, ShadowAi};
 use crate::canonical::{canonical_json, json_value, random_base62, sha256_hex};
 use crate::db::{Lock, Tx};
 use crate::error::StoreError;
@@ -289,15 +288,16 @@ where
         audit::append(
             tx,
             Event {
-                event: "shadow_ai",
+                what: AuditEvent::ShadowAi(ShadowAi {
+                    key_fingerprint: scope[..12].to_owned(),
+                    kind: Some(action.kind.as_str().to_owned()),
+                    claimed_tool: claimed.clone(),
+                    revoked_tool: tool.as_ref().map(|t| t.name.clone()),
+                    source: None,
+                    recipient_domain: None,
+                }),
                 action_id: Some(&action_id),
                 actor: &actor,
-                data: json!({
-                    "claimed_tool": claimed,
-                    "revoked_tool": tool.as_ref().map(|t| t.name.clone()),
-                    "key_fingerprint": &scope[..12],
-                    "kind": action.kind.as_str(),
-                }),
             },
             now,
         )
@@ -306,18 +306,20 @@ where
     audit::append(
         tx,
         Event {
-            event: "proposal",
+            what: AuditEvent::Proposal {
+                revision: 1,
+                kind: action.kind.as_str().to_owned(),
+                external_id: external_id.clone(),
+                on_behalf_of: action.on_behalf_of.clone(),
+                target: action.target.clone(),
+                idempotency_key: action
+                    .idempotency_key
+                    .as_ref()
+                    .map(|k| k.as_str().to_owned()),
+                content_sha256: sha256_hex(canonical_json(&action_json)),
+            },
             action_id: Some(&action_id),
             actor: &actor,
-            data: json!({
-                "revision": 1,
-                "kind": action.kind.as_str(),
-                "external_id": external_id,
-                "on_behalf_of": action.on_behalf_of,
-                "target": action.target,
-                "idempotency_key": action.idempotency_key,
-                "content_sha256": sha256_hex(canonical_json(&action_json)),
-            }),
         },
         now,
     )

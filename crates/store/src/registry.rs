@@ -7,9 +7,8 @@ use chrono::{DateTime, Utc};
 use countersign_engine::context::ToolGrant;
 use countersign_engine::{ActionKind, EmailAddress, Policy};
 use serde::Serialize;
-use serde_json::json;
 
-use crate::audit::{self, Event};
+use crate::audit::{self, AuditEvent, Event};
 use crate::canonical::{random_base62, sha256_hex};
 use crate::db::{Lock, Row, Tx};
 use crate::error::StoreError;
@@ -282,16 +281,15 @@ impl Store {
         audit::append(
             &mut tx,
             Event {
-                event: "tool_registration",
+                what: AuditEvent::ToolRegistration {
+                    tool_id: tool.tool_id,
+                    name: tool.name.clone(),
+                    kinds: tool.kinds.clone(),
+                    data_classes: tool.data_classes.clone(),
+                    key_fingerprint: tool.key_fingerprint.clone(),
+                },
                 action_id: None,
                 actor,
-                data: json!({
-                    "tool_id": tool.tool_id,
-                    "name": tool.name,
-                    "kinds": tool.kinds,
-                    "data_classes": tool.data_classes,
-                    "key_fingerprint": tool.key_fingerprint,
-                }),
             },
             now,
         )
@@ -336,14 +334,13 @@ impl Store {
         audit::append(
             &mut tx,
             Event {
-                event: "tool_revocation",
+                what: AuditEvent::ToolRevocation {
+                    tool_id: tool.tool_id,
+                    name: tool.name.clone(),
+                    key_fingerprint: tool.key_fingerprint.clone(),
+                },
                 action_id: None,
                 actor,
-                data: json!({
-                    "tool_id": tool.tool_id,
-                    "name": tool.name,
-                    "key_fingerprint": tool.key_fingerprint,
-                }),
             },
             now,
         )
@@ -386,14 +383,13 @@ impl Store {
         audit::append(
             &mut tx,
             Event {
-                event: "reviewer_registration",
+                what: AuditEvent::ReviewerRegistration {
+                    reviewer_id: reviewer.reviewer_id,
+                    name: reviewer.name.clone(),
+                    roles: reviewer.roles.clone(),
+                },
                 action_id: None,
                 actor,
-                data: json!({
-                    "reviewer_id": reviewer.reviewer_id,
-                    "name": reviewer.name,
-                    "roles": reviewer.roles,
-                }),
             },
             now,
         )
@@ -432,10 +428,12 @@ impl Store {
         audit::append(
             &mut tx,
             Event {
-                event: "reviewer_email",
+                what: AuditEvent::ReviewerEmail {
+                    reviewer_id: reviewer.reviewer_id,
+                    email: reviewer.email.clone(),
+                },
                 action_id: None,
                 actor,
-                data: json!({"reviewer_id": reviewer.reviewer_id, "email": reviewer.email}),
             },
             now,
         )

@@ -7,9 +7,8 @@
 
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 use serde::Serialize;
-use serde_json::json;
 
-use crate::audit::{self, Event};
+use crate::audit::{self, AuditEvent, Event, ShadowAi};
 use crate::db::{Lock, Row};
 use crate::error::StoreError;
 use crate::{Store, micros};
@@ -94,16 +93,16 @@ impl Store {
             audit::append(
                 &mut tx,
                 Event {
-                    event: "shadow_ai",
+                    what: AuditEvent::ShadowAi(ShadowAi {
+                        key_fingerprint: fingerprint.to_owned(),
+                        kind,
+                        claimed_tool: claimed,
+                        revoked_tool: None,
+                        source: Some(source.to_owned()),
+                        recipient_domain: domain,
+                    }),
                     action_id: None,
                     actor: &format!("unknown-tool:{fingerprint}"),
-                    data: json!({
-                        "key_fingerprint": fingerprint,
-                        "source": source,
-                        "kind": kind,
-                        "recipient_domain": domain,
-                        "claimed_tool": claimed,
-                    }),
                 },
                 now,
             )

@@ -7,9 +7,8 @@
 
 use chrono::{DateTime, Duration, Utc};
 use countersign_engine::names::fold;
-use serde_json::json;
 
-use crate::audit::{self, Event};
+use crate::audit::{self, AuditEvent, Event};
 use crate::db::Lock;
 use crate::error::StoreError;
 use crate::{Store, micros};
@@ -90,10 +89,13 @@ impl Store {
         audit::append(
             &mut tx,
             Event {
-                event: "login_throttled",
+                what: AuditEvent::LoginThrottled {
+                    name: name.to_owned(),
+                    failures,
+                    blocked_until: until,
+                },
                 action_id: None,
                 actor: &format!("anonymous:{source}"),
-                data: json!({"name": name, "failures": failures, "blocked_until": until}),
             },
             now,
         )

@@ -125,8 +125,8 @@ pub fn print_table(out: &mut impl Write, records: &[DecisionRecord]) -> io::Resu
                 f.confidence
             )?;
         }
-        for reason in r.reasons.iter().skip(1) {
-            writeln!(out, "    reason   {}", truncate(reason, 110))?;
+        for reason in r.causes() {
+            writeln!(out, "    reason   {}", truncate(&reason.to_string(), 110))?;
         }
     }
     Ok(())

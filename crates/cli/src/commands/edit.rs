@@ -93,7 +93,7 @@ async fn edit(args: EditArgs, body: String) -> anyhow::Result<Outcome> {
                 outcome.decision.decision,
                 roles.join(" + ")
             )?;
-            for reason in outcome.decision.reasons.iter().skip(1) {
+            for reason in outcome.decision.causes() {
                 writeln!(out, "    {reason}")?;
             }
         }

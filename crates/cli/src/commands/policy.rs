@@ -339,7 +339,11 @@ fn judge(gate: &Gate, policy: &Policy, case: &Case) -> Result<(bool, String, Str
                             problems.push(format!("roles {:?}", record.roles));
                         }
                         for want in &expect.reasons_include {
-                            if !record.reasons.iter().any(|r| r.contains(want.as_str())) {
+                            if !record
+                                .reasons
+                                .iter()
+                                .any(|r| r.to_string().contains(want.as_str()))
+                            {
                                 problems.push(format!(
                                     "no reason containing {want:?} in {:?}",
                                     record.reasons

@@ -120,7 +120,7 @@ async fn propose(args: ProposeArgs) -> anyhow::Result<Outcome> {
                                     },
                                     if p.replayed { ", replayed" } else { "" }
                                 )?;
-                                for reason in p.decision.reasons.iter().skip(1) {
+                                for reason in p.decision.causes() {
                                     writeln!(out, "    {reason}")?;
                                 }
                             }

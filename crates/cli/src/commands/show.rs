@@ -69,7 +69,7 @@ async fn show(args: ShowArgs) -> anyhow::Result<Outcome> {
                         roles.join(" + ")
                     }
                 )?;
-                for reason in r.decision.reasons.iter().skip(1) {
+                for reason in r.decision.causes() {
                     writeln!(out, "    {reason}")?;
                 }
             }

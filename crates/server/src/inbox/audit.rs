@@ -7,10 +7,13 @@
 //! store's ([`countersign_store::Store::audit_page`], [`countersign_store::Store::verify_audit`]);
 //! this page only reads it.
 
+use std::collections::BTreeSet;
+
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Html;
 use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
+use countersign_engine::Decision;
 use countersign_store::{Account, AuditQuery, StoreError};
 use serde::Deserialize;
 use serde_json::Value;
@@ -183,227 +186,235 @@ pub fn when(at: &str) -> String {
     )
 }
 
+/// The event in words, read from its typed fields; `None` for an event this release
+/// cannot read (the page then shows its data as stored).
 fn described(event: &str, d: &Value) -> Option<String> {
-    let text = |k: &str| d.get(k).and_then(Value::as_str);
-    let int = |k: &str| d.get(k).and_then(Value::as_i64);
-    let list = |k: &str| -> Option<Vec<String>> {
-        d.get(k)?
-            .as_array()?
-            .iter()
-            .map(|v| v.as_str().map(str::to_owned))
-            .collect()
-    };
-    let roles = |k: &str| list(k).map(|r| super::roles_in_words(&r));
-    let delivery = |d: Option<&str>| match d {
-        Some("email") => "by e-mail".to_owned(),
-        Some("crm") => "to the CRM".to_owned(),
-        Some("slack" | "webhook") => "by webhook".to_owned(),
-        Some(other) => format!("by {other}"),
-        None => String::new(),
+    use countersign_store::audit::AuditEvent as E;
+    let roles = |r: &BTreeSet<String>| super::roles_in_words(r);
+    let delivery = |d: &str| match d {
+        "email" => "by e-mail".to_owned(),
+        "crm" => "to the CRM".to_owned(),
+        "slack" | "webhook" => "by webhook".to_owned(),
+        other => format!("by {other}"),
     };
     let attempt = |n: i64| format!("attempt {n}");
-    Some(match event {
-        "proposal" => {
-            let mut s = format!("Proposed {}", text("kind")?);
-            if let Some(rep) = text("on_behalf_of") {
+    let revision = |r: i64| {
+        if r > 1 {
+            format!(" · revision {r}")
+        } else {
+            String::new()
+        }
+    };
+    Some(match E::decode(event, d)? {
+        E::Proposal {
+            revision: r,
+            kind,
+            on_behalf_of,
+            target,
+            ..
+        } => {
+            let mut s = format!("Proposed {kind}");
+            if let Some(rep) = on_behalf_of {
                 s.push_str(&format!(" on behalf of {rep}"));
             }
-            if let Some(t) = d.get("target").and_then(Value::as_object) {
-                for (key, label) in [
-                    ("contact_id", "contact"),
-                    ("opportunity_id", "opportunity"),
-                    ("account_id", "account"),
-                ] {
-                    if let Some(v) = t.get(key).and_then(Value::as_str) {
-                        s.push_str(&format!(" · {label} {v}"));
-                    }
+            for (label, id) in [
+                ("contact", &target.contact_id),
+                ("opportunity", &target.opportunity_id),
+                ("account", &target.account_id),
+            ] {
+                if let Some(id) = id {
+                    s.push_str(&format!(" · {label} {id}"));
                 }
             }
-            if let Some(r) = int("revision").filter(|r| *r > 1) {
-                s.push_str(&format!(" · revision {r}"));
-            }
+            s.push_str(&revision(r));
             s
         }
-        "decision" => {
-            let record = d.get("decision")?;
-            let outcome = record.get("decision")?.as_str()?;
-            let tier = record
-                .get("tier")
-                .and_then(Value::as_str)
-                .map(|t| t.replace('_', "-"));
-            let findings = record
-                .get("findings")
-                .and_then(Value::as_array)
-                .map_or(0, Vec::len);
-            let mut s = match outcome {
-                "hold" => format!(
+        E::Decision {
+            revision: r,
+            decision,
+            required_roles,
+        } => {
+            let mut s = match decision.decision {
+                Decision::Hold => format!(
                     "Held for {}",
-                    roles("required_roles").unwrap_or_else(|| "approval".to_owned())
+                    if required_roles.is_empty() {
+                        "approval".to_owned()
+                    } else {
+                        roles(&required_roles)
+                    }
                 ),
-                "allow" => "Allowed".to_owned(),
-                "deny" => "Denied".to_owned(),
-                "draft_only" => "Draft only".to_owned(),
-                other => other.to_owned(),
+                Decision::Allow => "Allowed".to_owned(),
+                Decision::Deny => "Denied".to_owned(),
+                Decision::DraftOnly => "Draft only".to_owned(),
             };
-            let mut notes: Vec<String> = tier.into_iter().collect();
-            notes.push(match findings {
+            let findings = match decision.findings.len() {
                 0 => "no findings".to_owned(),
                 1 => "1 finding".to_owned(),
                 n => format!("{n} findings"),
-            });
-            s.push_str(&format!(" ({})", notes.join(", ")));
-            if let Some(r) = int("revision").filter(|r| *r > 1) {
-                s.push_str(&format!(" · revision {r}"));
-            }
+            };
+            s.push_str(&format!(
+                " ({}, {findings})",
+                decision.tier.as_str().replace('_', "-")
+            ));
+            s.push_str(&revision(r));
             s
         }
-        "approval" => format!(
-            "Approved revision {} as {}",
-            int("revision")?,
-            roles("roles")?
-        ),
-        "edit" => {
-            let mut s = format!(
-                "Edited: revision {} replaces {}",
-                int("revision")?,
-                int("previous_revision")?
-            );
-            if d.get("subject_changed").and_then(Value::as_bool) == Some(true) {
+        E::Approval {
+            revision, roles: r, ..
+        } => format!("Approved revision {revision} as {}", roles(&r)),
+        E::Edit {
+            revision,
+            previous_revision,
+            subject_changed,
+            added_roles,
+            ..
+        } => {
+            let mut s = format!("Edited: revision {revision} replaces {previous_revision}");
+            if subject_changed {
                 s.push_str(", subject changed");
             }
-            if let Some(added) = list("added_roles").filter(|a| !a.is_empty()) {
-                s.push_str(&format!(
-                    "; now also needs {}",
-                    super::roles_in_words(&added)
-                ));
+            if !added_roles.is_empty() {
+                s.push_str(&format!("; now also needs {}", roles(&added_roles)));
             }
             s
         }
-        "rejection" => format!(
-            "Rejected revision {}: “{}”",
-            int("revision")?,
-            text("reason")?
-        ),
-        "release" => {
-            let mut s = format!("Released for delivery {}", delivery(text("delivery")));
-            if let Some(at) = text("next_attempt_at") {
-                s.push_str(&format!(", first attempt at {}", when(at)));
+        E::Rejection { revision, reason } => format!("Rejected revision {revision}: “{reason}”"),
+        E::Release {
+            delivery: how,
+            next_attempt_at,
+            ..
+        } => {
+            let mut s = format!("Released for delivery {}", delivery(&how));
+            if let Some(at) = next_attempt_at {
+                s.push_str(&format!(", first attempt at {}", when(&at)));
             }
             s
         }
-        "send" => format!(
+        E::Send(sent) => format!(
             "Delivered {} ({})",
-            delivery(text("delivery")),
-            attempt(int("attempts")?)
+            delivery(&sent.delivery),
+            attempt(sent.attempts)
         ),
-        "delivery_failure" | "notification_failure" => format!(
+        E::NotificationSent(sent) => format!(
+            "Review notification sent {} ({})",
+            delivery(&sent.delivery),
+            attempt(sent.attempts)
+        ),
+        E::DeliveryFailure(f) | E::NotificationFailure(f) => format!(
             "{} failed ({}): {}; next try at {}",
             if event == "delivery_failure" {
                 "Delivery"
             } else {
                 "Review notification"
             },
-            attempt(int("attempts")?),
-            text("error")?,
-            when(text("retry_at")?)
+            attempt(f.attempts),
+            f.error,
+            f.retry_at.as_deref().map_or_else(String::new, when)
         ),
-        "parked" | "notification_parked" => format!(
+        E::Parked(f) | E::NotificationParked(f) => format!(
             "{} stopped after {} attempts: {}",
             if event == "parked" {
                 "Delivery"
             } else {
                 "Review notification"
             },
-            int("attempts")?,
-            text("error")?
+            f.attempts,
+            f.error
         ),
-        "notification" => {
-            let mut s = format!("{} asked to review", roles("roles")?);
-            if let Some(emailed) = list("emailed").filter(|e| !e.is_empty()) {
+        E::Notification {
+            roles: r,
+            emailed,
+            slack,
+            ..
+        } => {
+            let mut s = format!("{} asked to review", roles(&r));
+            if !emailed.is_empty() {
                 s.push_str(&format!("; e-mailed {}", emailed.join(", ")));
             }
-            if d.get("slack").and_then(Value::as_bool) == Some(true) {
+            if slack {
                 s.push_str("; posted to the webhook");
             }
             s
         }
-        "notification_sent" => format!(
-            "Review notification sent {} ({})",
-            delivery(text("delivery")),
-            attempt(int("attempts")?)
-        ),
-        "login" => match text("expires_at") {
-            Some(at) => format!("Logged in; the session lasts until {}", when(at)),
-            None => "Logged in".to_owned(),
-        },
-        "account_registration" => {
+        E::Login { expires_at, .. } => {
+            format!("Logged in; the session lasts until {}", when(&expires_at))
+        }
+        E::AccountRegistration {
+            name,
+            roles: r,
+            admin,
+            ..
+        } => {
             let mut s = format!(
-                "Account {} created with {}",
-                text("name")?,
-                match list("roles") {
-                    Some(r) if !r.is_empty() => format!("role {}", super::roles_in_words(&r)),
-                    _ => "no reviewer role".to_owned(),
+                "Account {name} created with {}",
+                if r.is_empty() {
+                    "no reviewer role".to_owned()
+                } else {
+                    format!("role {}", roles(&r))
                 }
             );
-            if d.get("admin").and_then(Value::as_bool) == Some(true) {
+            if admin {
                 s.push_str(", admin");
             }
             s
         }
-        "reviewer_email" => format!("Notification address set to {}", text("email")?),
-        "password_change" => "Password changed".to_owned(),
-        "password_reset" => format!("Password of {} reset; their sessions ended", text("name")?),
-        "login_throttled" => format!(
-            "Log-ins as {} refused until {} after {} failed attempts",
-            text("name")?,
-            when(text("blocked_until")?),
-            int("failures")?
+        E::ReviewerEmail { email, .. } => format!(
+            "Notification address set to {}",
+            email.as_deref().unwrap_or("none")
         ),
-        "tool_registration" => {
-            let kinds = list("kinds")?;
-            let mut s = format!(
-                "Tool {} registered: may propose {}",
-                text("name")?,
-                kinds.join(", ")
-            );
-            match list("data_classes") {
-                Some(c) if !c.is_empty() => {
-                    s.push_str(&format!("; may receive {}", c.join(", ").replace('_', " ")));
-                }
-                _ => s.push_str("; may receive no protected data"),
+        E::PasswordChange(_) => "Password changed".to_owned(),
+        E::PasswordReset(a) => format!("Password of {} reset; their sessions ended", a.name),
+        E::LoginThrottled {
+            name,
+            failures,
+            blocked_until,
+        } => format!(
+            "Log-ins as {name} refused until {} after {failures} failed attempts",
+            when(&blocked_until.to_rfc3339())
+        ),
+        E::ToolRegistration {
+            name,
+            kinds,
+            data_classes,
+            ..
+        } => {
+            let kinds: Vec<&str> = kinds.iter().map(String::as_str).collect();
+            let mut s = format!("Tool {name} registered: may propose {}", kinds.join(", "));
+            if data_classes.is_empty() {
+                s.push_str("; may receive no protected data");
+            } else {
+                let classes: Vec<&str> = data_classes.iter().map(String::as_str).collect();
+                s.push_str(&format!(
+                    "; may receive {}",
+                    classes.join(", ").replace('_', " ")
+                ));
             }
             s
         }
-        "tool_revocation" => format!("Tool {} revoked", text("name")?),
-        "shadow_ai" => format!(
+        E::ToolRevocation { name, .. } => format!("Tool {name} revoked"),
+        E::ShadowAi(seen) => format!(
             "Refused a request from an unregistered key{} ({}{}{})",
-            text("claimed_tool")
+            seen.claimed_tool
                 .map(|t| format!(" claiming to be {t}"))
                 .unwrap_or_default(),
-            text("kind").unwrap_or("unknown kind"),
-            text("recipient_domain")
+            seen.kind.as_deref().unwrap_or("unknown kind"),
+            seen.recipient_domain
                 .map(|d| format!(" to {d}"))
                 .unwrap_or_default(),
-            text("source")
+            seen.source
                 .map(|s| format!(", from {s}; later requests that minute are only counted"))
                 .unwrap_or_default(),
         ),
-        "suppression" => format!(
-            "{} suppressed: {}",
-            text("email")?,
-            text("reason")?.replace('_', " ")
-        ),
-        "policy_change" => format!(
-            "Policy {} recorded, version {}",
-            text("name")?,
-            text("version")?
-        ),
-        "policy_activation" => format!(
-            "Policy {} activated, version {}",
-            text("name")?,
-            text("version")?
-        ),
-        _ => return None,
+        E::Suppression { email, reason } => {
+            format!("{email} suppressed: {}", reason.replace('_', " "))
+        }
+        E::PolicyChange { name, version, .. } => {
+            format!("Policy {name} recorded, version {version}")
+        }
+        E::PolicyActivation { name, version } => {
+            format!("Policy {name} activated, version {version}")
+        }
+        E::ReviewerRegistration { .. } => return None,
     })
 }
 
@@ -526,8 +537,14 @@ mod tests {
 
     #[test]
     fn common_events_read_as_sentences() {
+        // As an earlier release stored it: reasons in words only.
+        let finding = json!({"category": "commercial", "subtopic": "discount", "start": 0,
+            "end": 7, "field": "body", "evidence": "15% off", "confidence": 0.85,
+            "rule": "commercial.discount.term"});
         let decision = json!({
-            "decision": {"decision": "hold", "tier": "manager_approved", "findings": [{}, {}]},
+            "decision": {"id": "a", "decision": "hold", "tier": "manager_approved",
+                "roles": ["deal_desk", "security"], "reasons": ["…"],
+                "findings": [finding, finding], "policy_version": "sha256:0123456789abcdef"},
             "required_roles": ["deal_desk", "security"], "revision": 1,
         });
         assert_eq!(
@@ -553,7 +570,7 @@ mod tests {
         assert_eq!(
             describe(
                 "notification",
-                &json!({"roles": ["security"], "emailed": ["priya"], "slack": false}),
+                &json!({"revision": 1, "roles": ["security"], "emailed": ["priya"], "slack": false, "occasion": null}),
                 200
             ),
             "Security asked to review; e-mailed priya"

@@ -25,7 +25,7 @@ use countersign_engine::context::Suppression;
 use countersign_engine::guards::{self, GuardKind, GuardOutcome, next_allowed};
 use countersign_engine::policy::{Authz, Guards};
 use countersign_engine::review::{self, Refusal, may_review};
-use countersign_engine::{Action, Context, Decision, DecisionRecord, Finding};
+use countersign_engine::{Action, Context, Decision, DecisionRecord, Finding, Reason};
 use countersign_store::{ActionStatus, ActionView, AuditQuery, Edit, RevisionView};
 use serde::{Deserialize, Serialize};
 use similar::{Algorithm, ChangeTag, TextDiff};
@@ -370,19 +370,19 @@ fn quiet_hours_row(
     }
 }
 
-/// The decision's reasons split for the page: the kind's base tier, which the engine
-/// states first (`` `email.send` actions are automation_safe by policy ``) and which reads
-/// like a reason *not* to hold, apart from the reasons that made the decision stricter.
-fn split_reasons<'a>(kind: &str, reasons: &'a [String]) -> (Option<String>, &'a [String]) {
-    let base = reasons.first().and_then(|r| {
-        r.strip_prefix(&format!("`{kind}` actions are "))?
-            .strip_suffix(" by policy")
-            .map(tier_words)
+/// The decision's reasons split for the page: the kind's base tier, which reads like a
+/// reason *not* to hold, apart from the reasons that made the decision stricter.
+fn split_reasons(reasons: &[Reason]) -> (Option<String>, Vec<String>) {
+    let base = reasons.iter().find_map(|r| match r {
+        Reason::BaseTier { tier, .. } => Some(tier_words(tier.as_str())),
+        _ => None,
     });
-    match base {
-        Some(tier) => (Some(tier), reasons.get(1..).unwrap_or_default()),
-        None => (None, reasons),
-    }
+    let causes = reasons
+        .iter()
+        .filter(|r| r.is_cause())
+        .map(ToString::to_string)
+        .collect();
+    (base, causes)
 }
 
 /// A tier as people write it: `manager_approved` → `manager-approved`.
@@ -846,7 +846,7 @@ pub async fn page(
         .collect();
     let may = may_act(&view, &reviewer, protected(&view), &state.policy().authz);
     let added_by_edit = notice.done == "edited";
-    let (base_tier, held_reasons) = split_reasons(&view.kind, &latest.decision.reasons);
+    let (base_tier, held_reasons) = split_reasons(&latest.decision.reasons);
     // The identifiers a reason may name: this decision's roles and the tiers.
     let identifiers: BTreeSet<String> = latest
         .required_roles
@@ -1157,15 +1157,30 @@ mod tests {
     #[test]
     fn the_base_tier_is_told_apart_from_the_reasons_to_hold() {
         let reasons = [
-            "`email.send` actions are automation_safe by policy".to_owned(),
-            "commercial: discount negotiation (\"15% off\") needs deal_desk".to_owned(),
+            Reason::BaseTier {
+                kind: "email.send".to_owned(),
+                tier: countersign_engine::Tier::AutomationSafe,
+            },
+            Reason::Finding {
+                category: Category::Commercial,
+                subtopic: "discount".to_owned(),
+                evidence: vec!["15% off".to_owned()],
+                roles: BTreeSet::from(["deal_desk".to_owned()]),
+            },
         ];
-        let (base, why) = split_reasons("email.send", &reasons);
+        let (base, why) = split_reasons(&reasons);
         assert_eq!(base.as_deref(), Some("automation-safe"));
-        assert_eq!(why, &reasons[1..]);
+        assert_eq!(
+            why,
+            ["commercial: discount negotiation (\"15% off\") needs deal_desk"]
+        );
         // A fail-closed decision has no base-tier reason: every reason is a reason to hold.
-        let failed = ["the policy could not be evaluated".to_owned()];
-        assert_eq!(split_reasons("email.send", &failed), (None, &failed[..]));
+        let failed = [Reason::FailClosed {
+            failure: countersign_engine::decision::Failure::Panicked,
+        }];
+        let (base, why) = split_reasons(&failed);
+        assert_eq!(base, None);
+        assert_eq!(why, ["fail closed: internal error while deciding"]);
     }
 
     #[test]

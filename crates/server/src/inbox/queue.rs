@@ -206,16 +206,15 @@ fn row(i: &QueueItem, now: DateTime<Utc>) -> Row {
         recipient: i.recipient.clone(),
         missing_roles: i.missing_roles.iter().cloned().collect(),
         approved_roles: i.approved_roles.iter().cloned().collect(),
-        // The first reason states the kind's base tier; the ones after it say why the
-        // action is held.
-        reason: i.reasons.get(1).or(i.reasons.first()).map(|r| {
+        // The first reason that made it stricter than the kind's base tier.
+        reason: i.reasons.iter().find(|r| r.is_cause()).map(|r| {
             let roles: BTreeSet<String> = i
                 .missing_roles
                 .iter()
                 .chain(&i.approved_roles)
                 .cloned()
                 .collect();
-            super::item::reason_parts(r, &roles)
+            super::item::reason_parts(&r.to_string(), &roles)
         }),
         categories: i
             .findings

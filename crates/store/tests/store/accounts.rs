@@ -181,8 +181,8 @@ async fn proposing_with_a_decider_stores_what_it_decided(t: &TestDb) {
     assert_eq!(p.decision.id, p.action_id);
     let view = t.show(&p.action_id).await;
     assert_eq!(
-        view.revisions[0].decision.reasons,
-        ["fail closed: deciding took longer than 5 ms"]
+        view.revisions[0].decision.reasons[0].to_string(),
+        "fail closed: deciding took longer than 5 ms"
     );
     assert!(view.outbox.is_none());
     // The engine as decider gives what `propose` gives, outbox row included.

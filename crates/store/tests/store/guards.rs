@@ -39,7 +39,12 @@ async fn suppressed_recipient_is_denied(t: &TestDb) {
         .await
         .unwrap();
     assert_eq!(p.decision.decision, Decision::Deny);
-    assert!(p.decision.reasons.iter().any(|r| r.contains("opted out")));
+    assert!(
+        p.decision
+            .reasons
+            .iter()
+            .any(|r| r.to_string().contains("opted out"))
+    );
 
     // A suppressed address in cc counts too; legal hold is the strictest reason.
     t.store
@@ -57,7 +62,12 @@ async fn suppressed_recipient_is_denied(t: &TestDb) {
     }));
     let p = t.store.propose(cc, &key, &t.policy, now()).await.unwrap();
     assert_eq!(p.decision.decision, Decision::Deny);
-    assert!(p.decision.reasons.iter().any(|r| r.contains("legal hold")));
+    assert!(
+        p.decision
+            .reasons
+            .iter()
+            .any(|r| r.to_string().contains("legal hold"))
+    );
 }
 store_test!(suppressed_recipient_is_denied);
 
@@ -91,10 +101,9 @@ async fn fourth_email_to_a_contact_in_three_days_is_held_whoever_sends_it(t: &Te
         .unwrap();
     assert_eq!(p.decision.decision, Decision::Hold);
     assert!(
-        p.decision
-            .reasons
-            .iter()
-            .any(|r| r.contains("frequency cap: 3 e-mails to this contact")),
+        p.decision.reasons.iter().any(|r| r
+            .to_string()
+            .contains("frequency cap: 3 e-mails to this contact")),
         "{:?}",
         p.decision.reasons
     );
@@ -147,7 +156,7 @@ async fn account_cap_counts_every_contact_of_the_account(t: &TestDb) {
         p.decision
             .reasons
             .iter()
-            .any(|r| r.contains("to this account"))
+            .any(|r| r.to_string().contains("to this account"))
     );
 }
 store_test!(account_cap_counts_every_contact_of_the_account);
@@ -189,7 +198,7 @@ async fn third_automated_follow_up_on_an_opportunity_is_held(t: &TestDb) {
         p.decision
             .reasons
             .iter()
-            .any(|r| r.contains("no unsupervised pressure"))
+            .any(|r| r.to_string().contains("no unsupervised pressure"))
     );
 }
 store_test!(third_automated_follow_up_on_an_opportunity_is_held);

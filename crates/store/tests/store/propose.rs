@@ -204,10 +204,9 @@ async fn unknown_key_is_denied_and_audited_as_shadow_ai(t: &TestDb) {
     assert_eq!(p.decision.decision, Decision::Deny);
     assert_eq!(p.status, ActionStatus::Denied);
     assert!(
-        p.decision
-            .reasons
-            .iter()
-            .any(|r| r.contains("not registered") && r.contains("shadow AI")),
+        p.decision.reasons.iter().any(
+            |r| r.to_string().contains("not registered") && r.to_string().contains("shadow AI")
+        ),
         "{:?}",
         p.decision.reasons
     );
@@ -249,7 +248,7 @@ async fn a_tool_may_only_propose_its_granted_kinds(t: &TestDb) {
         p.decision
             .reasons
             .iter()
-            .any(|r| r.contains("may not propose"))
+            .any(|r| r.to_string().contains("may not propose"))
     );
 }
 store_test!(a_tool_may_only_propose_its_granted_kinds);

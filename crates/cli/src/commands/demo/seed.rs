@@ -187,7 +187,12 @@ pub async fn seed(
                         e.id,
                         e.expect,
                         p.decision.decision.as_str(),
-                        p.decision.reasons.join("; ")
+                        p.decision
+                            .reasons
+                            .iter()
+                            .map(ToString::to_string)
+                            .collect::<Vec<_>>()
+                            .join("; ")
                     ));
                 }
                 ids.insert(e.id.as_str(), p.action_id);
