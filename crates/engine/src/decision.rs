@@ -112,7 +112,7 @@ impl From<StoredDecision> for DecisionRecord {
                 details
                     .next()
                     .and_then(|d| serde_json::from_value(d).ok())
-                    .unwrap_or(Reason::Recorded { text })
+                    .unwrap_or_else(|| Reason::from_words(text))
             })
             .collect();
         Self {

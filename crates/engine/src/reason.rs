@@ -93,6 +93,35 @@ impl Reason {
     pub fn is_cause(&self) -> bool {
         !matches!(self, Self::BaseTier { .. })
     }
+
+    /// A reason an earlier release stored only in words. The base tier, which every
+    /// decision states first, is recognised so it is still told apart from the causes.
+    pub fn from_words(text: String) -> Self {
+        let base = text
+            .strip_prefix('`')
+            .and_then(|t| t.strip_suffix(" by policy"))
+            .and_then(|t| t.split_once("` actions are "))
+            .and_then(|(kind, tier)| {
+                let tier = [
+                    Tier::AutomationSafe,
+                    Tier::ManagerApproved,
+                    Tier::DraftOnly,
+                    Tier::ReadOnly,
+                ]
+                .into_iter()
+                .find(|t| t.as_str() == tier)?;
+                Some(Self::BaseTier {
+                    kind: kind.to_owned(),
+                    tier,
+                })
+            });
+        base.unwrap_or(Self::Recorded { text })
+    }
+}
+
+/// Serializes reasons as their words, for outputs that have always carried words.
+pub fn serialize_words<S: serde::Serializer>(reasons: &[Reason], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(reasons.iter().map(ToString::to_string))
 }
 
 impl fmt::Display for Reason {
@@ -231,5 +260,30 @@ pub fn describe(category: Category, subtopic: &str) -> String {
             "leet" => "hides words by writing digits for letters".to_owned(),
             _ => "hides words with look-alike or invisible characters".to_owned(),
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_earlier_release_s_words_read_back_with_the_base_tier_told_apart() {
+        let base = Reason::from_words("`email.send` actions are automation_safe by policy".into());
+        assert_eq!(
+            base,
+            Reason::BaseTier {
+                kind: "email.send".into(),
+                tier: Tier::AutomationSafe
+            }
+        );
+        assert!(!base.is_cause());
+        let held = Reason::from_words("commercial: discount negotiation needs deal_desk".into());
+        assert!(matches!(held, Reason::Recorded { .. }) && held.is_cause());
+        // Words survive the round trip unchanged either way.
+        assert_eq!(
+            base.to_string(),
+            "`email.send` actions are automation_safe by policy"
+        );
     }
 }

@@ -88,6 +88,8 @@ pub struct QueueItem {
     pub required_roles: BTreeSet<String>,
     pub approved_roles: BTreeSet<String>,
     pub missing_roles: BTreeSet<String>,
+    /// Shown (and printed as JSON) in words.
+    #[serde(serialize_with = "countersign_engine::reason::serialize_words")]
     pub reasons: Vec<countersign_engine::Reason>,
     /// The latest revision's findings (the inbox filters on their category and subtopic).
     pub findings: Vec<countersign_engine::Finding>,

@@ -98,26 +98,7 @@ impl TestApp {
                 )
             }
         };
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        let server = tokio::spawn(countersign_server::run(
-            listener,
-            state.clone(),
-            async move {
-                let _ = rx.await;
-            },
-        ));
-        let mut app = Self {
-            base: format!("http://{addr}"),
-            client: reqwest::Client::new(),
-            state,
-            database_url: url,
-            admin: String::new(),
-            shutdown: Some(tx),
-            server: Some(server),
-            database: Some(database),
-        };
+        let mut app = Self::serve(state, url, String::new(), Some(database)).await;
         app.admin = app.account("ada.admin", &[], true).await;
         // The rep the tests propose on behalf of has an account (no log-in), as in a
         // deployment; `account("sam.rep", …)` gives it roles and a password.
@@ -142,6 +123,16 @@ impl TestApp {
         let mut config = self.state.config.clone();
         config.policy.dir = None;
         let state = AppState::build(config).await.unwrap();
+        Self::serve(state, self.database_url.clone(), self.admin.clone(), None).await
+    }
+
+    /// Runs the server for `state` on a free port until [`TestApp::shutdown`].
+    async fn serve(
+        state: AppState,
+        database_url: String,
+        admin: String,
+        database: Option<TestDatabase>,
+    ) -> TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
@@ -156,11 +147,11 @@ impl TestApp {
             base: format!("http://{addr}"),
             client: reqwest::Client::new(),
             state,
-            database_url: self.database_url.clone(),
-            admin: self.admin.clone(),
+            database_url,
+            admin,
             shutdown: Some(tx),
             server: Some(server),
-            database: None,
+            database,
         }
     }
 
