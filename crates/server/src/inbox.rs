@@ -54,6 +54,8 @@ const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; \
 /// The inbox's routes.
 pub fn router() -> Router<AppState> {
     Router::new()
+        // The address `serve` and `demo` print opens the inbox.
+        .route("/", get(async || see_other("/inbox")))
         .route("/inbox", get(queue::page))
         .route("/inbox/login", get(login::form).post(login::submit))
         .route("/inbox/logout", post(login::logout))

@@ -385,6 +385,76 @@ fn split_reasons(reasons: &[Reason]) -> (Option<String>, Vec<String>) {
     (base, causes)
 }
 
+/// What the approve button approves, in the reviewer's words: "Approve the e-mail to
+/// dana@acme.example as deal desk (revision 2)". The revision is named once an edit made
+/// more than one, since that is what the approval is bound to.
+fn approve_label(
+    view: &ActionView,
+    reviewer: &Reviewer,
+    opportunity: Option<&str>,
+    revision: i64,
+) -> String {
+    let what = match (view.kind.as_str(), &view.recipient_email, opportunity) {
+        (ActionKind::CRM_OPPORTUNITY_UPDATE, _, Some(deal)) => format!("the change to {deal}"),
+        (ActionKind::CRM_OPPORTUNITY_UPDATE, _, None) => "the change to the opportunity".to_owned(),
+        (kind, Some(to), _) if kind.starts_with("email.") => format!("the e-mail to {to}"),
+        (ActionKind::CRM_NOTE_CREATE, _, _) => "the CRM note".to_owned(),
+        (ActionKind::CRM_TASK_CREATE, _, _) => "the CRM task".to_owned(),
+        (ActionKind::NOTIFY_INTERNAL, _, _) => "the internal notification".to_owned(),
+        (kind, _, _) => format!("this {kind} action"),
+    };
+    let covers: Vec<&String> = reviewer
+        .account
+        .roles
+        .iter()
+        .filter(|r| view.missing_roles.contains(*r))
+        .collect();
+    let mut label = format!("Approve {what}");
+    if !covers.is_empty() {
+        label.push_str(&format!(" as {}", super::roles_in_words(covers)));
+    }
+    if revision > 1 {
+        label.push_str(&format!(" (revision {revision})"));
+    }
+    label
+}
+
+/// A CRM update as the reviewer must see it: each field with its value in the CRM now
+/// (as Countersign last heard it) and the value proposed. Fields Countersign does not
+/// keep say so rather than showing an empty "now".
+fn change_rows(
+    update: &countersign_engine::payload::OpportunityUpdate,
+    now: Option<&countersign_store::OpportunityRecord>,
+) -> Vec<minijinja::Value> {
+    use countersign_engine::names::crm_field;
+    let shown = |v: &serde_json::Value| match v {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Null => "(empty)".to_owned(),
+        other => other.to_string(),
+    };
+    update
+        .changes
+        .iter()
+        .map(|(field, proposed)| {
+            let current = now.and_then(|o| match crm_field(field).as_str() {
+                "stage" | "stagename" => Some(o.stage.clone().unwrap_or_default()),
+                "amount" => Some(o.amount.map(|a| a.to_string()).unwrap_or_default()),
+                "closedate" => Some(o.close_date.map(|d| d.to_string()).unwrap_or_default()),
+                "owner" | "ownerid" => Some(o.owner.clone().unwrap_or_default()),
+                "name" | "opportunityname" => Some(o.name.clone().unwrap_or_default()),
+                _ => None,
+            });
+            let proposed = shown(proposed);
+            minijinja::context! {
+                field => field.replace('_', " "),
+                now => current.clone(),
+                proposed => proposed.clone(),
+                same => current.as_deref() == Some(proposed.as_str()),
+            }
+        })
+        .collect()
+}
+
 /// A tier as people write it: `manager_approved` → `manager-approved`.
 fn tier_words(tier: &str) -> String {
     tier.replace('_', "-")
@@ -820,6 +890,21 @@ pub async fn page(
         })
         .collect();
     let revisions = revision_rows(&view.revisions);
+    // A CRM update is its change: shown field by field against the CRM's current values.
+    let (change, opportunity) = match (&action.payload, &view.opportunity_id) {
+        (countersign_engine::Payload::OpportunityUpdate(update), id) => {
+            let record = match id {
+                Some(id) => state.store.opportunity(id).await?,
+                None => None,
+            };
+            let rows = change_rows(update, record.as_ref());
+            let name = record
+                .and_then(|o| o.name)
+                .or_else(|| view.opportunity_id.clone());
+            (Some(rows), name)
+        }
+        _ => (None, None),
+    };
     // Guards as the latest revision's decision saw them (its stored context and time).
     let ctx = state
         .store
@@ -845,6 +930,7 @@ pub async fn page(
         })
         .collect();
     let may = may_act(&view, &reviewer, protected(&view), &state.policy().authz);
+    let approve_label = approve_label(&view, &reviewer, opportunity.as_deref(), latest.number);
     let added_by_edit = notice.done == "edited";
     let (base_tier, held_reasons) = split_reasons(&latest.decision.reasons);
     // The identifiers a reason may name: this decision's roles and the tiers.
@@ -900,6 +986,9 @@ pub async fn page(
             status => view.status.as_str(),
             age => ago(view.created_at, Utc::now()),
             subject => action.subject().to_owned(),
+            change,
+            opportunity,
+            approve_label,
             subject_segments => minijinja::Value::from(minijinja::value::Serde(segments_in(action.subject(), "subject", findings))),
             about,
             latest_diff,

@@ -450,3 +450,85 @@ async fn log_in_returns_to_the_page_asked_for_and_says_when_a_session_ended(kind
     app.stop().await;
 }
 api_test!(log_in_returns_to_the_page_asked_for_and_says_when_a_session_ended);
+
+/// A held CRM update shows its change, field by field, against what the CRM has now, and
+/// is titled by the deal, not "(no subject)".
+async fn a_crm_change_shows_each_field_before_and_after(kind: Kind) {
+    let Some(app) = TestApp::spawn(kind).await else {
+        return;
+    };
+    app.account("mo.manager", &["manager", "deal_desk"], false)
+        .await;
+    let put = app
+        .send(
+            reqwest::Method::PUT,
+            "/v1/opportunities/o-1",
+            Some(&app.admin),
+            Some(&serde_json::json!({"name": "Acme renewal", "stage": "Negotiation", "amount": 84000})),
+        )
+        .await;
+    assert!(put.status.is_success(), "{:?}", put.body);
+    let key = app.tool("crm-agent").await;
+    let r = app
+        .post(
+            "/v1/actions",
+            &key,
+            &serde_json::json!({
+                "kind": "crm.opportunity.update", "on_behalf_of": "sam.rep",
+                "target": {"opportunity_id": "o-1"},
+                "payload": {"changes": {"Stage": "Commit", "amount": 78000, "next_step": "Send the order form"}},
+            }),
+        )
+        .await;
+    assert_eq!(r.body["status"], "held", "{:?}", r.body);
+    let id = r.body["action_id"].as_str().unwrap();
+    let (session, _) = form_login(&app, "mo.manager", None).await;
+    let page = get(
+        &app,
+        &format!("/inbox/items/{id}"),
+        &format!("cs_session={session}"),
+    )
+    .await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+    let html = &page.text;
+    assert!(html.contains("<h1>Change to Acme renewal</h1>"), "{html}");
+    assert!(!html.contains("(no subject)"), "{html}");
+    let row = |field: &str| {
+        let at = html
+            .find(&format!("<th scope=\"row\">{field}</th>"))
+            .unwrap_or_else(|| panic!("no row for {field}: {html}"));
+        let end = html[at..].find("</tr>").unwrap() + at;
+        html[at..end].to_owned()
+    };
+    let stage = row("Stage");
+    assert!(
+        stage.contains("Negotiation") && stage.contains("<b>Commit</b>"),
+        "{stage}"
+    );
+    let amount = row("amount");
+    assert!(
+        amount.contains("84000") && amount.contains("<b>78000</b>"),
+        "{amount}"
+    );
+    let next = row("next step");
+    assert!(next.contains("not kept by Countersign"), "{next}");
+    // The button says what it approves and as whom.
+    assert!(
+        html.contains(">Approve the change to Acme renewal as deal desk and manager</button>"),
+        "{html}"
+    );
+    app.stop().await;
+}
+api_test!(a_crm_change_shows_each_field_before_and_after);
+
+/// The server's root opens the inbox: a newcomer who types the printed address lands on it.
+async fn the_root_url_opens_the_inbox(kind: Kind) {
+    let Some(app) = TestApp::spawn(kind).await else {
+        return;
+    };
+    let r = get(&app, "/", "").await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(r.headers[LOCATION], "/inbox");
+    app.stop().await;
+}
+api_test!(the_root_url_opens_the_inbox);

@@ -11,7 +11,8 @@ use countersign_store::ActionStatus;
 use crate::helpers::{DISCOUNT, Kind, PASSWORD, TestApp};
 use crate::smtp::SmtpServer;
 use crate::support::{
-    Ui, click, eval, exists, goto, log_in, shot, status, text, type_into, wait_for,
+    Ui, click, eval, exists, goto, log_in, overflow_x, phone_width, shot, status, text, type_into,
+    wait_for,
 };
 
 /// A sentence a reviewer adds that answers a security objection with a claim.
@@ -194,7 +195,10 @@ async fn an_edit_that_adds_a_security_claim_shows_the_new_finding_and_needs_secu
     );
     let added = text(&page, "#diff-2 ins.diff-ins").await;
     assert!(added.contains("SOC 2"), "{added}");
-    assert_eq!(text(&page, "#approve").await.trim(), "Approve revision 2");
+    assert_eq!(
+        text(&page, "#approve").await.trim(),
+        "Approve the e-mail to dana@acme.example as deal desk (revision 2)"
+    );
     shot(&page, "item-edited-diff").await;
 
     let view = app.state.store.show(&id, Utc::now()).await.unwrap();
@@ -274,6 +278,71 @@ async fn a_rejected_item_leaves_the_queue_and_shows_the_reason() {
     assert_eq!(view.rejection_reason.as_deref(), Some(reason));
     assert_eq!(view.rejected_by.as_deref(), Some("dee.desk"));
 
+    ui.close().await;
+    app.stop().await;
+}
+
+/// A held CRM update is read as its change: each field with the CRM's value now and the
+/// value after approval, at a laptop's width and a phone's, without sideways scrolling.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crm_change_shows_before_and_after_at_laptop_and_phone_width() {
+    let Some(ui) = Ui::launch().await else {
+        return;
+    };
+    let app = TestApp::spawn(Kind::Sqlite).await.unwrap();
+    app.account("mo.manager", &["manager", "deal_desk"], false)
+        .await;
+    let deal = serde_json::json!({"name": "Acme renewal", "stage": "Negotiation", "amount": 84000});
+    let put = app
+        .send(
+            reqwest::Method::PUT,
+            "/v1/opportunities/o-1",
+            Some(&app.admin),
+            Some(&deal),
+        )
+        .await;
+    assert!(put.status.is_success(), "{:?}", put.body);
+    let key = app.tool("crm-agent").await;
+    let r = app
+        .post(
+            "/v1/actions",
+            &key,
+            &serde_json::json!({
+                "kind": "crm.opportunity.update", "on_behalf_of": "sam.rep",
+                "target": {"opportunity_id": "o-1"},
+                "payload": {"changes": {"stage": "Commit", "amount": 78000}},
+            }),
+        )
+        .await;
+    assert_eq!(r.body["status"], "held", "{:?}", r.body);
+    let id = r.body["action_id"].as_str().unwrap().to_owned();
+    let base = app.base.clone();
+    let page = ui.open(&format!("{base}/inbox/login")).await;
+    log_in(&page, &base, "mo.manager", PASSWORD).await;
+    goto(&page, &format!("{base}/inbox/items/{id}")).await;
+    assert_eq!(text(&page, "h1").await.trim(), "Change to Acme renewal");
+    let change = text(&page, "#change table").await;
+    for seen in ["stage", "Negotiation", "Commit", "amount", "84000", "78000"] {
+        assert!(change.contains(seen), "{seen} missing from {change}");
+    }
+    assert!(
+        text(&page, "#approve")
+            .await
+            .contains("Approve the change to Acme renewal as"),
+        "the button says what it approves"
+    );
+    shot(&page, "item-crm-change").await;
+    phone_width(&page).await;
+    assert!(
+        text(&page, "#change table").await.contains("78000"),
+        "the change is shown at phone width"
+    );
+    let wide = overflow_x(&page).await;
+    shot(&page, "item-crm-change-phone").await;
+    assert!(
+        wide <= 0,
+        "the page scrolls sideways by {wide} px at 390 px"
+    );
     ui.close().await;
     app.stop().await;
 }

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use chromiumoxide::browser::{Browser, BrowserConfig};
+use chromiumoxide::cdp::browser_protocol::emulation::SetDeviceMetricsOverrideParams;
 use chromiumoxide::cdp::browser_protocol::network::{Cookie, CookieParam, CookieSameSite};
 use chromiumoxide::cdp::browser_protocol::target::{
     CreateBrowserContextParams, CreateTargetParams,
@@ -293,6 +294,24 @@ pub async fn set_cookie(page: &Page, base: &str, name: &str, value: &str) {
     )
     .await
     .unwrap();
+}
+
+/// Shows the page as a phone does (390 × 844 CSS pixels, a mobile viewport) and reloads it.
+pub async fn phone_width(page: &Page) {
+    page.execute(SetDeviceMetricsOverrideParams::new(390, 844, 2.0, true))
+        .await
+        .unwrap();
+    page.reload().await.unwrap();
+    settle(page).await;
+}
+
+/// How far the page is wider than its viewport, in CSS pixels (0: no sideways scrolling).
+pub async fn overflow_x(page: &Page) -> i64 {
+    eval(
+        page,
+        "document.documentElement.scrollWidth - document.documentElement.clientWidth",
+    )
+    .await
 }
 
 /// Where the screenshots go: `target/inbox-screenshots/`.
