@@ -7,9 +7,10 @@
 //! and what a reviewer may see is [`crate::service::actions::visible`]; approvals, edits
 //! and rejections are the store's, which checks roles and separation of duties.
 //!
-//! Not here: JavaScript (there is none: plain forms, so the Content-Security-Policy
-//! allows no script at all), and any rule about who may act (the store decides; the pages
-//! only explain the refusal in advance).
+//! Not here: JavaScript beyond `revalidate.js` (plain forms; that one static file reloads
+//! a page the browser restores with Back, and the Content-Security-Policy allows no other
+//! script), and any rule about who may act (the store decides; the pages only explain the
+//! refusal in advance).
 //!
 //! Anti-CSRF: every state-changing form carries a token. With a session it is derived
 //! from the session token (`sha256("countersign-csrf:" + token)`), which an attacker's
@@ -46,10 +47,12 @@ pub const SESSION_COOKIE: &str = "cs_session";
 /// The log-in form's double-submit cookie.
 pub const LOGIN_CSRF_COOKIE: &str = "cs_login_csrf";
 
-/// What every inbox response carries: no script may run, nothing may frame the page, and
+/// What every inbox response carries: no script runs but our one static file (which
+/// reloads a page restored from the back-forward cache), nothing may frame the page, and
 /// forms post only to this origin.
-const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; \
-                   form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
+                   img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; \
+                   base-uri 'none'";
 
 /// The inbox's routes.
 pub fn router() -> Router<AppState> {
@@ -66,6 +69,7 @@ pub fn router() -> Router<AppState> {
         .route("/inbox/items/{action_id}/edit", post(item::edit))
         .route("/inbox/items/{action_id}/reject", post(item::reject))
         .route("/inbox/static/inbox.css", get(css))
+        .route("/inbox/static/revalidate.js", get(revalidate_js))
         .layer(middleware::from_fn(error_pages))
         .layer(middleware::map_response(security_headers))
 }
@@ -92,6 +96,17 @@ async fn css() -> Response {
             (CACHE_CONTROL, "public, max-age=3600"),
         ],
         include_str!("../templates/inbox.css"),
+    )
+        .into_response()
+}
+
+async fn revalidate_js() -> Response {
+    (
+        [
+            (CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../templates/revalidate.js"),
     )
         .into_response()
 }

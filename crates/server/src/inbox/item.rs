@@ -619,7 +619,14 @@ fn may_act(view: &ActionView, reviewer: &Reviewer, protected: bool, authz: &Auth
                 .to_owned(),
         ),
         Err(Refusal::AlreadyApproved) => m.why_not.push(format!(
-            "You already approved this revision; it still needs {}.",
+            "You approved this revision{}; it still needs {}.",
+            my_approval(
+                view,
+                reviewer,
+                view.revisions.last().map_or(0, |r| r.number)
+            )
+            .map(|at| format!(" at {at}"))
+            .unwrap_or_default(),
             super::roles_in_words(needs)
         )),
         Err(Refusal::NoRequiredRole { .. } | Refusal::NotAMissingRole { .. }) => {
@@ -642,6 +649,39 @@ fn may_act(view: &ActionView, reviewer: &Reviewer, protected: bool, authz: &Auth
         Err(Refusal::NotHeld) => {}
     }
     m
+}
+
+/// The oldest other item waiting for one of the reviewer's roles: where to go after
+/// deciding this one.
+async fn next_item(
+    state: &AppState,
+    reviewer: &Reviewer,
+    current: &str,
+) -> Result<Option<String>, PageError> {
+    let query = countersign_store::QueueQuery {
+        roles: (!reviewer.account.admin).then(|| reviewer.account.roles.clone()),
+        limit: 2,
+        ..countersign_store::QueueQuery::default()
+    };
+    let page = state.store.queue_page(&query, Utc::now()).await?;
+    Ok(page
+        .items
+        .into_iter()
+        .map(|i| i.action_id)
+        .find(|id| id != current))
+}
+
+/// When `reviewer` approved `revision`, if that approval counts (or the item went out on it).
+fn my_approval(view: &ActionView, reviewer: &Reviewer, revision: i64) -> Option<String> {
+    view.approvals
+        .iter()
+        .rev()
+        .find(|a| {
+            a.reviewer == reviewer.account.name
+                && a.revision == revision
+                && (a.counts || view.status == ActionStatus::Approved)
+        })
+        .map(|a| a.created_at.format("%Y-%m-%d %H:%M UTC").to_string())
 }
 
 /// Whether any revision of the item is a protected moment (which its rep may not approve).
@@ -753,6 +793,8 @@ async fn rejection(
 #[serde(default)]
 pub struct Notice {
     pub done: String,
+    /// A form field sent back to be fixed: `reason` for an empty rejection reason.
+    pub problem: String,
 }
 
 /// Word diffs of the subject and the body from `before` to `after`; `None` where unchanged.
@@ -931,6 +973,11 @@ pub async fn page(
         .collect();
     let may = may_act(&view, &reviewer, protected(&view), &state.policy().authz);
     let approve_label = approve_label(&view, &reviewer, opportunity.as_deref(), latest.number);
+    let next_item_id = if notice.done.is_empty() {
+        None
+    } else {
+        next_item(&state, &reviewer, &view.action_id).await?
+    };
     let added_by_edit = notice.done == "edited";
     let (base_tier, held_reasons) = split_reasons(&latest.decision.reasons);
     // The identifiers a reason may name: this decision's roles and the tiers.
@@ -989,6 +1036,13 @@ pub async fn page(
             change,
             opportunity,
             approve_label,
+            my_approval => my_approval(&view, &reviewer, latest.number),
+            // After a decision: how long the approval counts, and where to go next.
+            my_approval_until => view.approvals.iter().rev()
+                .find(|a| a.reviewer == reviewer.account.name && a.revision == latest.number && a.counts)
+                .map(|a| a.expires_at.format("%Y-%m-%d %H:%M UTC").to_string()),
+            missing_words => super::roles_in_words(&view.missing_roles),
+            next_item => next_item_id,
             subject_segments => minijinja::Value::from(minijinja::value::Serde(segments_in(action.subject(), "subject", findings))),
             about,
             latest_diff,
@@ -1022,6 +1076,7 @@ pub async fn page(
             may => minijinja::Value::from(minijinja::value::Serde(&may)),
             editable => !action.body().is_empty(),
             notice => notice.done.clone(),
+            problem => notice.problem.clone(),
             edited => added_by_edit,
         },
     )
@@ -1057,6 +1112,11 @@ pub async fn approve(
                 f.revision
             ),
         });
+    }
+    // A second click (Back, or a double submit) on what this reviewer already approved is
+    // no error: say so on the item instead of refusing.
+    if my_approval(&view, &reviewer, f.revision).is_some() {
+        return Ok(see_other(&format!("/inbox/items/{action_id}?done=already")));
     }
     let may = may_act(&view, &reviewer, protected(&view), &state.policy().authz);
     if !may.approve {
@@ -1122,6 +1182,12 @@ pub async fn reject(
     let may = may_act(&view, &reviewer, protected(&view), &state.policy().authz);
     if !may.reject {
         return Err(refused("reject", &may));
+    }
+    // Said beside the field on the item itself, not on an error page.
+    if f.reason.trim().is_empty() {
+        return Ok(see_other(&format!(
+            "/inbox/items/{action_id}?problem=reason#reject-reason"
+        )));
     }
     actions::reject(&state, &reviewer.principal(), &action_id, &f.reason).await?;
     Ok(see_other(&format!(

@@ -532,3 +532,41 @@ async fn the_root_url_opens_the_inbox(kind: Kind) {
     app.stop().await;
 }
 api_test!(the_root_url_opens_the_inbox);
+
+/// A reason of spaces is sent back to the item with the problem beside the field, not to a
+/// separate error page, and nothing is rejected.
+async fn a_blank_rejection_reason_is_shown_beside_the_field(kind: Kind) {
+    let Some(app) = TestApp::spawn(kind).await else {
+        return;
+    };
+    app.account("dee.desk", &["deal_desk"], false).await;
+    let id = held_discount(&app).await;
+    let (session, _) = form_login(&app, "dee.desk", None).await;
+    let cookie = format!("cs_session={session}");
+    let item = get(&app, &format!("/inbox/items/{id}"), &cookie).await;
+    let token = csrf(&item.text);
+    let r = post_form(
+        &app,
+        &format!("/inbox/items/{id}/reject"),
+        &cookie,
+        &[("csrf", &token), ("reason", "   ")],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text);
+    let to = r.headers[LOCATION].to_str().unwrap().to_owned();
+    assert_eq!(
+        to,
+        format!("/inbox/items/{id}?problem=reason#reject-reason")
+    );
+    let page = get(&app, to.split('#').next().unwrap(), &cookie).await;
+    assert!(page.text.contains(r#"id="reason-error""#), "{}", page.text);
+    assert!(
+        page.text.contains(r#"aria-invalid="true""#),
+        "{}",
+        page.text
+    );
+    let view = app.state.store.show(&id, chrono::Utc::now()).await.unwrap();
+    assert_eq!(view.status, countersign_store::ActionStatus::Held);
+    app.stop().await;
+}
+api_test!(a_blank_rejection_reason_is_shown_beside_the_field);

@@ -11,8 +11,8 @@ use countersign_store::ActionStatus;
 use crate::helpers::{DISCOUNT, Kind, PASSWORD, TestApp};
 use crate::smtp::SmtpServer;
 use crate::support::{
-    Ui, click, eval, exists, goto, log_in, overflow_x, phone_width, shot, status, text, type_into,
-    wait_for,
+    Ui, and_wait, click, eval, exists, goto, log_in, overflow_x, phone_width, shot, status, text,
+    type_into, wait_for,
 };
 
 /// A sentence a reviewer adds that answers a security objection with a claim.
@@ -102,6 +102,34 @@ async fn a_reviewer_approves_a_held_email_in_the_browser_and_it_reaches_the_smtp
         text(&page, "#status").await.trim().to_lowercase(),
         "approved"
     );
+    // Back: the page is fetched again (never from a cache), so it shows the approval and
+    // offers no second one.
+    and_wait(&page, || async {
+        eval::<bool>(&page, "setTimeout(() => history.back(), 0), true").await;
+    })
+    .await;
+    assert!(!exists(&page, "#approve").await, "Back showed the old form");
+    assert!(text(&page, "#closed").await.contains("Approved"));
+    // The same form posted again (a double submit that got through): no error and no
+    // second approval, but the reviewer is told.
+    and_wait(&page, || async {
+        eval::<bool>(
+            &page,
+            "(() => { const f = document.createElement('form'); f.method = 'post'; \
+             f.action = location.pathname + '/approve'; \
+             for (const [k, v] of [['csrf', document.querySelector('input[name=csrf]').value], ['revision', '1']]) { \
+               const i = document.createElement('input'); i.type = 'hidden'; i.name = k; i.value = v; f.appendChild(i); } \
+             document.body.appendChild(f); setTimeout(() => f.submit(), 0); return true; })()",
+        )
+        .await;
+    })
+    .await;
+    let again = text(&page, "#notice").await;
+    assert!(
+        again.contains("You already approved revision 1 at"),
+        "{again}"
+    );
+    assert_eq!(status(&page).await, 200);
     let mail = smtp
         .wait_for(Duration::from_secs(20), |m| {
             m.contains("X-RcptTo: dana@acme.example")
