@@ -94,6 +94,24 @@ impl Reason {
         !matches!(self, Self::BaseTier { .. })
     }
 
+    /// The roles this reason asks for, when it names them (a finding's, a CRM field's;
+    /// security for a data class; a manager for the other holds).
+    pub fn roles(&self) -> BTreeSet<String> {
+        let manager = || BTreeSet::from(["manager".to_owned()]);
+        match self {
+            Self::Finding { roles, .. } | Self::CrmField { roles, .. } => roles.clone(),
+            Self::DataClass { refused: false, .. } => BTreeSet::from(["security".to_owned()]),
+            Self::UnknownKind { .. }
+            | Self::UnlistedCrmField { .. }
+            | Self::UnknownRep { .. }
+            | Self::FrequencyCap { .. }
+            | Self::AutomatedFollowups { .. }
+            | Self::BadTimeZone { .. }
+            | Self::FailClosed { .. } => manager(),
+            _ => BTreeSet::new(),
+        }
+    }
+
     /// A reason an earlier release stored only in words. The base tier, which every
     /// decision states first, is recognised so it is still told apart from the causes.
     pub fn from_words(text: String) -> Self {

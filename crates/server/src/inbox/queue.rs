@@ -126,6 +126,8 @@ struct Row {
     rep: Option<String>,
     recipient: Option<String>,
     missing_roles: Vec<String>,
+    /// The missing roles the reviewer holds: marked "you" under Needs.
+    my_roles: Vec<String>,
     approved_roles: Vec<String>,
     /// The reason, cut at its code spans, roles in words.
     reason: Option<Vec<minijinja::Value>>,
@@ -165,7 +167,30 @@ pub async fn page(
 
     // Counts per role the reviewer holds, zeros included (an admin: every role with items).
     let counts: BTreeMap<String, i64> = queue.counts.clone();
-    let rows: Vec<Row> = queue.items.iter().map(|i| row(i, now)).collect();
+    let rows: Vec<Row> = queue
+        .items
+        .iter()
+        .map(|i| row(i, &account.roles, now))
+        .collect();
+    // A rep's own held items: what they proposed (through their tools) that waits for
+    // someone else. Not theirs to approve, but theirs to know about.
+    let mine = state
+        .store
+        .queue_page(
+            &QueueQuery {
+                roles: None,
+                on_behalf_of: Some(account.name.clone()),
+                limit: PAGE_SIZE,
+                ..QueueQuery::default()
+            },
+            now,
+        )
+        .await?;
+    let mine: Vec<Row> = mine
+        .items
+        .iter()
+        .map(|i| row(i, &BTreeSet::new(), now))
+        .collect();
     let facets = &queue.facets;
     render(
         "queue.html",
@@ -180,6 +205,7 @@ pub async fn page(
             shown => queue.total,
             filtered => f.filtered(),
             rows => minijinja::Value::from(minijinja::value::Serde(&rows)),
+            mine => minijinja::Value::from(minijinja::value::Serde(&mine)),
             f => minijinja::Value::from(minijinja::value::Serde(&f)),
             categories => &facets.categories,
             subtopics => &facets.subtopics,
@@ -192,7 +218,7 @@ pub async fn page(
     )
 }
 
-fn row(i: &QueueItem, now: DateTime<Utc>) -> Row {
+fn row(i: &QueueItem, mine: &BTreeSet<String>, now: DateTime<Utc>) -> Row {
     Row {
         action_id: i.action_id.clone(),
         subject: if i.subject.is_empty() {
@@ -205,9 +231,18 @@ fn row(i: &QueueItem, now: DateTime<Utc>) -> Row {
         rep: i.on_behalf_of.clone(),
         recipient: i.recipient.clone(),
         missing_roles: i.missing_roles.iter().cloned().collect(),
+        my_roles: i.missing_roles.intersection(mine).cloned().collect(),
         approved_roles: i.approved_roles.iter().cloned().collect(),
-        // The first reason that made it stricter than the kind's base tier.
-        reason: i.reasons.iter().find(|r| r.is_cause()).map(|r| {
+        // The first reason for one of the reviewer's own missing roles, else the first
+        // that made it stricter than the kind's base tier.
+        reason: {
+            let mine: BTreeSet<&String> = i.missing_roles.intersection(mine).collect();
+            let causes = || i.reasons.iter().filter(|r| r.is_cause());
+            causes()
+                .find(|r| r.roles().iter().any(|role| mine.contains(role)))
+                .or_else(|| causes().next())
+        }
+        .map(|r| {
             let roles: BTreeSet<String> = i
                 .missing_roles
                 .iter()
@@ -243,6 +278,57 @@ fn urlencode(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use countersign_engine::{Category, Reason};
+
+    /// An item held for deal desk (a discount) and security (a security answer).
+    fn held_for_two() -> QueueItem {
+        let finding = |category, subtopic: &str, role: &str| Reason::Finding {
+            category,
+            subtopic: subtopic.to_owned(),
+            evidence: vec![subtopic.to_owned()],
+            roles: BTreeSet::from([role.to_owned()]),
+        };
+        let roles = BTreeSet::from(["deal_desk".to_owned(), "security".to_owned()]);
+        QueueItem {
+            action_id: "act_1".to_owned(),
+            kind: "email.send".to_owned(),
+            tool: None,
+            on_behalf_of: None,
+            recipient: None,
+            subject: "Hi".to_owned(),
+            revision: 1,
+            required_roles: roles.clone(),
+            approved_roles: BTreeSet::new(),
+            missing_roles: roles,
+            reasons: vec![
+                finding(Category::Commercial, "discount", "deal_desk"),
+                finding(Category::Objection, "security", "security"),
+            ],
+            findings: Vec::new(),
+            created_at: Utc::now(),
+        }
+    }
+
+    #[test]
+    fn why_held_names_the_reviewers_own_reason_first() {
+        let item = held_for_two();
+        let text = |r: &Row| {
+            r.reason
+                .iter()
+                .flatten()
+                .filter_map(|p| p.get_attr("text").ok().map(|t| t.to_string()))
+                .collect::<String>()
+        };
+        let security = row(&item, &BTreeSet::from(["security".to_owned()]), Utc::now());
+        assert!(
+            text(&security).starts_with("objection"),
+            "{}",
+            text(&security)
+        );
+        assert_eq!(security.my_roles, ["security"]);
+        let desk = row(&item, &BTreeSet::from(["deal_desk".to_owned()]), Utc::now());
+        assert!(text(&desk).starts_with("commercial"), "{}", text(&desk));
+    }
 
     #[test]
     fn ages_read_in_minutes_hours_and_days() {

@@ -570,3 +570,38 @@ async fn a_blank_rejection_reason_is_shown_beside_the_field(kind: Kind) {
     app.stop().await;
 }
 api_test!(a_blank_rejection_reason_is_shown_beside_the_field);
+
+/// A rep's queue lists what waits for others on their behalf, and a reviewer's queue
+/// marks their own role under "Needs" with the reason that asks for it.
+async fn the_queue_shows_the_reps_items_and_marks_the_reviewers_role(kind: Kind) {
+    let Some(app) = TestApp::spawn(kind).await else {
+        return;
+    };
+    app.account("sam.rep", &["rep"], false).await;
+    app.account("dee.desk", &["deal_desk"], false).await;
+    let id = held_discount(&app).await;
+    let (rep, _) = form_login(&app, "sam.rep", None).await;
+    let queue = get(&app, "/inbox", &format!("cs_session={rep}")).await;
+    let mine = &queue.text[queue.text.find(r#"id="mine""#).expect("a rep's own items")..];
+    assert!(mine.contains(&format!("/inbox/items/{id}")), "{mine}");
+    assert!(
+        mine.contains("deal desk"),
+        "it says what the item waits for: {mine}"
+    );
+    let (desk, _) = form_login(&app, "dee.desk", None).await;
+    let queue = get(&app, "/inbox", &format!("cs_session={desk}")).await;
+    assert!(
+        queue
+            .text
+            .contains(r#"<span class="role mine">deal desk <span class="you">(you)</span>"#),
+        "{}",
+        queue.text
+    );
+    assert!(
+        queue.text.contains("discount negotiation"),
+        "{}",
+        queue.text
+    );
+    app.stop().await;
+}
+api_test!(the_queue_shows_the_reps_items_and_marks_the_reviewers_role);
