@@ -30,7 +30,7 @@ use std::path::PathBuf;
 pub use app::{DISCOUNT, DISCOUNT_AND_SECURITY, PASSWORD, ROUTINE, Reply, TestApp};
 pub use database::{Kind, TestDatabase};
 pub use smtp::SmtpServer;
-pub use tools::{countersign_binary, python};
+pub use tools::{axe_core, countersign_binary, python};
 
 /// A component some tests need, and the variable that asks to skip them without it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

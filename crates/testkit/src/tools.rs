@@ -90,3 +90,40 @@ pub fn countersign_binary() -> Option<PathBuf> {
     })
     .clone()
 }
+
+/// The source of axe-core (`scripts/node-tools` installs the pinned version into the
+/// git-ignored `.node/`), read once per test process; for the browser tests.
+pub fn axe_core() -> Option<String> {
+    static AXE: OnceLock<Option<String>> = OnceLock::new();
+    AXE.get_or_init(|| {
+        let out = std::process::Command::new("bash")
+            .arg(repo_root().join("scripts/node-tools"))
+            .output();
+        match out {
+            Ok(o) if o.status.success() => {
+                let path = String::from_utf8_lossy(&o.stdout).trim().to_owned();
+                std::fs::read_to_string(path).ok()
+            }
+            Ok(o) => {
+                missing(
+                    Component::Chromium,
+                    "axe-core",
+                    &format!(
+                        "scripts/node-tools failed: {}",
+                        String::from_utf8_lossy(&o.stderr).trim()
+                    ),
+                );
+                None
+            }
+            Err(e) => {
+                missing(
+                    Component::Chromium,
+                    "bash",
+                    &format!("cannot run scripts/node-tools: {e}"),
+                );
+                None
+            }
+        }
+    })
+    .clone()
+}

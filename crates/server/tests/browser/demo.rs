@@ -13,7 +13,10 @@ use countersign_server::inbox::dashboard::duration;
 use countersign_store::{AutomationRow, Store};
 
 use crate::helpers::countersign_binary;
-use crate::support::{Ui, click, eval, goto, location, log_in, shot, text, wait_for};
+use crate::support::{
+    Ui, click, eval, goto, location, log_in, overflow_x, phone_width, shot, text, too_wide,
+    wait_for,
+};
 
 /// The demo server's process; killed on drop so a failing test leaves nothing running.
 struct Demo(Child);
@@ -329,6 +332,26 @@ async fn the_dashboard_shows_the_figures_of_the_demo_organisation() {
     wait_for(&page, "#findings").await;
     wait_for(&page, "#decision").await;
     shot(&page, "item-demo").await;
+
+    // On a phone (390 px): the queue becomes cards and nothing scrolls sideways.
+    let phone = ui.open(&format!("{base}/inbox")).await;
+    phone_width(&phone).await;
+    let wide = overflow_x(&phone).await;
+    shot(&phone, "queue-demo-phone").await;
+    assert!(
+        wide <= 0,
+        "the queue scrolls sideways by {wide} px at 390 px: {:?}",
+        too_wide(&phone).await
+    );
+    click(&phone, "a.item-link").await;
+    phone_width(&phone).await;
+    let wide = overflow_x(&phone).await;
+    shot(&phone, "item-demo-phone").await;
+    assert!(
+        wide <= 0,
+        "the item scrolls sideways by {wide} px at 390 px: {:?}",
+        too_wide(&phone).await
+    );
 
     // The audit view: the chain verifies, and it holds at least what the seeding wrote.
     goto(&page, &format!("{base}/inbox/audit")).await;

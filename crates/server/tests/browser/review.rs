@@ -84,6 +84,14 @@ async fn a_reviewer_approves_a_held_email_in_the_browser_and_it_reaches_the_smtp
     let findings = text(&page, "#findings").await;
     assert!(findings.contains("discount"), "{findings}");
     shot(&page, "item-findings").await;
+    // Keyboard users: the first Tab stop skips the header to the content.
+    let first: String = eval(
+        &page,
+        "(() => { const e = document.querySelector('a[href], button, input:not([type=hidden]), select, textarea, [tabindex]'); \
+         return e.className + ' ' + e.getAttribute('href'); })()",
+    )
+    .await;
+    assert_eq!(first, "skip #main");
     // Held means held: nothing went to the buyer yet.
     assert!(
         !smtp

@@ -314,6 +314,20 @@ pub async fn overflow_x(page: &Page) -> i64 {
     .await
 }
 
+/// The first elements that reach past the viewport's right edge, to say what is too wide.
+pub async fn too_wide(page: &Page) -> Vec<String> {
+    eval(
+        page,
+        "(() => { const w = document.documentElement.clientWidth; \
+         return [...document.querySelectorAll('body *')] \
+           .filter(e => e.getBoundingClientRect().right > w + 1).slice(0, 6) \
+           .map(e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') \
+             + (typeof e.className === 'string' && e.className ? '.' + e.className.trim().split(/\\s+/).join('.') : '') \
+             + ' to ' + Math.round(e.getBoundingClientRect().right) + ' px'); })()",
+    )
+    .await
+}
+
 /// Where the screenshots go: `target/inbox-screenshots/`.
 pub fn screenshots() -> PathBuf {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/inbox-screenshots");
@@ -321,8 +335,34 @@ pub fn screenshots() -> PathBuf {
     dir
 }
 
-/// Saves the whole page as `target/inbox-screenshots/<name>.png` and checks a PNG came out.
+/// The page's WCAG 2.1 A and AA violations by axe-core, one line each: rule, impact, how
+/// many elements and the first of them.
+pub async fn accessibility_violations(page: &Page) -> Vec<String> {
+    let Some(axe) = countersign_testkit::axe_core() else {
+        return Vec::new();
+    };
+    // Injected over CDP, which the page's Content-Security-Policy does not govern.
+    let loaded: bool = eval(page, &format!("{axe};\ntypeof axe === 'object'")).await;
+    assert!(loaded, "axe-core did not load");
+    let result = page
+        .evaluate(
+            "axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})\
+             .then(r => r.violations.map(v => `${v.id} (${v.impact}) on ${v.nodes.length}: ${v.nodes[0].target.join(' ')} — ${v.help}`))",
+        )
+        .await
+        .unwrap();
+    result.into_value().unwrap()
+}
+
+/// Saves the whole page as `target/inbox-screenshots/<name>.png`, checks a PNG came out,
+/// and checks the page against WCAG 2.1 AA with axe-core: no violation.
 pub async fn shot(page: &Page, name: &str) {
+    let violations = accessibility_violations(page).await;
+    assert!(
+        violations.is_empty(),
+        "{name}: WCAG 2.1 AA violations (axe-core):\n{}",
+        violations.join("\n")
+    );
     let path = screenshots().join(format!("{name}.png"));
     page.save_screenshot(ScreenshotParams::builder().full_page(true).build(), &path)
         .await
