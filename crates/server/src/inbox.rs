@@ -133,6 +133,7 @@ fn templates() -> Result<&'static Environment<'static>, PageError> {
         // Roles and subtopics are stored as identifiers (`deal_desk`); pages show words.
         env.add_filter("role", |s: String| words(&s));
         env.add_filter("subtopic", |s: String| words(&s));
+        env.add_filter("kind", |s: String| kind_words(&s));
         Ok(env)
     })
     .as_ref()
@@ -155,6 +156,23 @@ pub fn words(identifier: &str) -> String {
         })
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// An action kind as reviewers say it: `email.send` → "e-mail", `crm.opportunity.update`
+/// → "CRM change". A kind a policy adds keeps its name.
+pub fn kind_words(kind: &str) -> String {
+    use countersign_engine::ActionKind as K;
+    match kind {
+        K::EMAIL_SEND => "e-mail",
+        K::EMAIL_DRAFT => "e-mail draft",
+        K::CRM_OPPORTUNITY_UPDATE => "CRM change",
+        K::CRM_NOTE_CREATE => "CRM note",
+        K::CRM_TASK_CREATE => "CRM task",
+        K::NOTIFY_INTERNAL => "internal notice",
+        K::RESEARCH_READ => "research",
+        other => other,
+    }
+    .to_owned()
 }
 
 /// Roles as words: "deal desk and security", or "no role".

@@ -385,6 +385,41 @@ fn split_reasons(reasons: &[Reason]) -> (Option<String>, Vec<String>) {
     (base, causes)
 }
 
+/// The deal card: the opportunity as the CRM has it now, the recipient, the account, and
+/// the other recent actions on them (newest first).
+fn deal_card(
+    ctx: &countersign_store::AccountContext,
+    this: &str,
+    now: DateTime<Utc>,
+) -> minijinja::Value {
+    minijinja::context! {
+        opportunity => ctx.opportunity.as_ref().map(|o| minijinja::context! {
+            id => o.opportunity_id.clone(),
+            name => o.name.clone(),
+            stage => o.stage.clone(),
+            amount => o.amount.map(|a| format!("{a:.0}")),
+            close_date => o.close_date.map(|d| d.to_string()),
+            overdue => o.close_date.is_some_and(|d| d < now.date_naive()),
+            owner => o.owner.clone(),
+        }),
+        contact => ctx.contact.as_ref().map(|c| minijinja::context! {
+            name => c.name.clone(),
+            title => c.title.clone(),
+            role => c.crm_role.clone(),
+        }),
+        suppression => ctx.suppression.clone(),
+        account => ctx.account_id.clone(),
+        earlier => ctx.recent_actions.iter().filter(|a| a.action_id != this).take(8).map(|a| {
+            minijinja::context! {
+                id => a.action_id.clone(),
+                kind => a.kind.clone(),
+                status => a.status.as_str().replace('_', " "),
+                ago => ago(a.created_at, now),
+            }
+        }).collect::<Vec<_>>(),
+    }
+}
+
 /// What the approve button approves, in the reviewer's words: "Approve the e-mail to
 /// dana@acme.example as deal desk (revision 2)". The revision is named once an edit made
 /// more than one, since that is what the approval is bound to.
@@ -401,7 +436,7 @@ fn approve_label(
         (ActionKind::CRM_NOTE_CREATE, _, _) => "the CRM note".to_owned(),
         (ActionKind::CRM_TASK_CREATE, _, _) => "the CRM task".to_owned(),
         (ActionKind::NOTIFY_INTERNAL, _, _) => "the internal notification".to_owned(),
-        (kind, _, _) => format!("this {kind} action"),
+        (kind, _, _) => format!("this {}", super::kind_words(kind)),
     };
     let covers: Vec<&String> = reviewer
         .account
@@ -932,21 +967,36 @@ pub async fn page(
         })
         .collect();
     let revisions = revision_rows(&view.revisions);
+    // The deal beside the item: the opportunity as the CRM has it now, the recipient, and
+    // what else happened on it.
+    let context = if view.opportunity_id.is_some()
+        || view.contact_id.is_some()
+        || view.account_id.is_some()
+    {
+        let query = countersign_store::ContextQuery {
+            contact_id: view.contact_id.clone(),
+            email: None,
+            opportunity_id: view.opportunity_id.clone(),
+            account_id: view.account_id.clone(),
+        };
+        Some(state.store.account_context(&query, 9).await?)
+    } else {
+        None
+    };
+    let deal_record = context.as_ref().and_then(|c| c.opportunity.as_ref());
     // A CRM update is its change: shown field by field against the CRM's current values.
-    let (change, opportunity) = match (&action.payload, &view.opportunity_id) {
-        (countersign_engine::Payload::OpportunityUpdate(update), id) => {
-            let record = match id {
-                Some(id) => state.store.opportunity(id).await?,
-                None => None,
-            };
-            let rows = change_rows(update, record.as_ref());
-            let name = record
-                .and_then(|o| o.name)
-                .or_else(|| view.opportunity_id.clone());
-            (Some(rows), name)
-        }
+    let (change, opportunity) = match &action.payload {
+        countersign_engine::Payload::OpportunityUpdate(update) => (
+            Some(change_rows(update, deal_record)),
+            deal_record
+                .and_then(|o| o.name.clone())
+                .or_else(|| view.opportunity_id.clone()),
+        ),
         _ => (None, None),
     };
+    let deal = context
+        .as_ref()
+        .map(|c| deal_card(c, &view.action_id, Utc::now()));
     // Guards as the latest revision's decision saw them (its stored context and time).
     let ctx = state
         .store
@@ -1035,6 +1085,7 @@ pub async fn page(
             subject => action.subject().to_owned(),
             change,
             opportunity,
+            deal,
             approve_label,
             my_approval => my_approval(&view, &reviewer, latest.number),
             // After a decision: how long the approval counts, and where to go next.

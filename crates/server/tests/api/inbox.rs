@@ -512,6 +512,13 @@ async fn a_crm_change_shows_each_field_before_and_after(kind: Kind) {
     );
     let next = row("next step");
     assert!(next.contains("not kept by Countersign"), "{next}");
+    // The deal beside it, as the CRM has it now.
+    let deal = &html[html.find(r#"id="deal""#).expect("a deal card")..];
+    let deal = &deal[..deal.find("</section>").unwrap()];
+    assert!(
+        deal.contains("Acme renewal") && deal.contains("Negotiation") && deal.contains("84000"),
+        "{deal}"
+    );
     // The button says what it approves and as whom.
     assert!(
         html.contains(">Approve the change to Acme renewal as deal desk and manager</button>"),
