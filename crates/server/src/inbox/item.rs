@@ -1088,6 +1088,10 @@ pub async fn page(
             deal,
             approve_label,
             my_approval => my_approval(&view, &reviewer, latest.number),
+            // An edit is a new revision: the approvals given so far stop counting.
+            voided_by_edit => view.approvals.iter().filter(|a| a.counts)
+                .map(|a| format!("{} ({})", a.reviewer, super::roles_in_words(&a.roles)))
+                .collect::<Vec<_>>(),
             // After a decision: how long the approval counts, and where to go next.
             my_approval_until => view.approvals.iter().rev()
                 .find(|a| a.reviewer == reviewer.account.name && a.revision == latest.number && a.counts)

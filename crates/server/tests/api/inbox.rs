@@ -612,3 +612,38 @@ async fn the_queue_shows_the_reps_items_and_marks_the_reviewers_role(kind: Kind)
     app.stop().await;
 }
 api_test!(the_queue_shows_the_reps_items_and_marks_the_reviewers_role);
+
+/// Before saving an edit, the editor is told whose approvals it will void.
+async fn the_edit_form_says_whose_approval_an_edit_voids(kind: Kind) {
+    let Some(app) = TestApp::spawn(kind).await else {
+        return;
+    };
+    let desk = app.account("dee.desk", &["deal_desk"], false).await;
+    app.account("pia.sec", &["security"], false).await;
+    let key = app.tool("drafter").await;
+    let r = app
+        .propose_email(
+            &key,
+            "dana@acme.example",
+            crate::helpers::DISCOUNT_AND_SECURITY,
+        )
+        .await;
+    let id = r.body["action_id"].as_str().unwrap().to_owned();
+    let (session, _) = form_login(&app, "pia.sec", None).await;
+    let cookie = format!("cs_session={session}");
+    let before = get(&app, &format!("/inbox/items/{id}"), &cookie).await;
+    assert!(!before.text.contains(r#"id="voids""#), "no approval yet");
+    let approved = app
+        .post(
+            &format!("/v1/actions/{id}/approve"),
+            &desk,
+            &serde_json::json!({"revision": 1}),
+        )
+        .await;
+    assert_eq!(approved.status, StatusCode::OK, "{:?}", approved.body);
+    let after = get(&app, &format!("/inbox/items/{id}"), &cookie).await;
+    let voids = &after.text[after.text.find(r#"id="voids""#).expect("a warning")..];
+    assert!(voids.contains("dee.desk (deal desk)"), "{voids}");
+    app.stop().await;
+}
+api_test!(the_edit_form_says_whose_approval_an_edit_voids);

@@ -83,6 +83,23 @@ async fn a_reviewer_approves_a_held_email_in_the_browser_and_it_reaches_the_smtp
     assert!(marked.contains("15% off"), "{marked}");
     let findings = text(&page, "#findings").await;
     assert!(findings.contains("discount"), "{findings}");
+    // Keyboard and touch: a highlight's number is a link, named for screen readers apart
+    // from the word it follows, to the finding with its rule and evidence.
+    let footnote: String = eval(
+        &page,
+        "(() => { const a = document.querySelector('mark.finding a.fn'); a.focus(); \
+         return [document.activeElement === a, a.getAttribute('aria-label'), a.getAttribute('href')].join('|'); })()",
+    )
+    .await;
+    assert_eq!(footnote, "true|finding 1|#finding-1");
+    // Its rule is one step further, behind a toggle.
+    let _: bool = eval(
+        &page,
+        "document.querySelector('#finding-1 details').open = true",
+    )
+    .await;
+    let rule = text(&page, "#finding-1").await;
+    assert!(rule.contains("commercial.discount"), "{rule}");
     shot(&page, "item-findings").await;
     // Keyboard users: the first Tab stop skips the header to the content.
     let first: String = eval(
