@@ -77,10 +77,6 @@ pub fn router() -> Router<AppState> {
 async fn security_headers(mut response: Response) -> Response {
     let h = response.headers_mut();
     h.insert("content-security-policy", HeaderValue::from_static(CSP));
-    h.insert(
-        "x-content-type-options",
-        HeaderValue::from_static("nosniff"),
-    );
     h.insert("referrer-policy", HeaderValue::from_static("same-origin"));
     h.insert("x-frame-options", HeaderValue::from_static("DENY"));
     if !h.contains_key(CACHE_CONTROL) {

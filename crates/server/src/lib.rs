@@ -72,7 +72,18 @@ pub fn app(state: AppState, cancel: CancellationToken) -> Router {
         .layer(middleware::from_fn_with_state(state.clone(), deadline))
         .layer(CatchPanicLayer::custom(panicked))
         .layer(middleware::from_fn(observe))
+        .layer(middleware::map_response(no_sniff))
         .with_state(state)
+}
+
+/// Every response is only what its content type says: the inbox allows scripts from this
+/// origin (its one static file), so an API answer must never be run as one.
+async fn no_sniff(mut response: Response) -> Response {
+    response.headers_mut().insert(
+        axum::http::header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    response
 }
 
 async fn not_found() -> ApiError {

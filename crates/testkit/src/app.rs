@@ -37,6 +37,18 @@ pub struct Reply {
 }
 
 impl Reply {
+    /// A response read whole: status, headers, and the body as JSON when it is JSON.
+    pub async fn of(resp: reqwest::Response) -> Self {
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let text = resp.text().await.unwrap();
+        Self {
+            status,
+            headers,
+            body: serde_json::from_str(&text).unwrap_or(Value::Null),
+        }
+    }
+
     /// The error code of an error body.
     pub fn code(&self) -> &str {
         self.body["error"]["code"].as_str().unwrap_or("")
@@ -188,15 +200,7 @@ impl TestApp {
         if let Some(b) = body {
             req = req.json(b);
         }
-        let resp = req.send().await.unwrap();
-        let status = resp.status();
-        let headers = resp.headers().clone();
-        let text = resp.text().await.unwrap();
-        Reply {
-            status,
-            headers,
-            body: serde_json::from_str(&text).unwrap_or(Value::Null),
-        }
+        Reply::of(req.send().await.unwrap()).await
     }
 
     pub async fn get(&self, path: &str, token: &str) -> Reply {
@@ -230,14 +234,36 @@ impl TestApp {
             .send()
             .await
             .unwrap();
-        let status = resp.status();
-        let headers = resp.headers().clone();
-        let text = resp.text().await.unwrap();
-        Reply {
-            status,
-            headers,
-            body: serde_json::from_str(&text).unwrap_or(Value::Null),
-        }
+        Reply::of(resp).await
+    }
+
+    /// The opportunity `o-1` ("Acme renewal", Negotiation, 84000) and a held proposal to
+    /// change it with `changes`, on behalf of `sam.rep`; returns the action's id.
+    pub async fn held_crm_change(&self, changes: Value) -> String {
+        let deal = json!({"name": "Acme renewal", "stage": "Negotiation", "amount": 84000});
+        let put = self
+            .send(
+                Method::PUT,
+                "/v1/opportunities/o-1",
+                Some(&self.admin),
+                Some(&deal),
+            )
+            .await;
+        assert!(put.status.is_success(), "{:?}", put.body);
+        let key = self.tool("crm-agent").await;
+        let r = self
+            .post(
+                "/v1/actions",
+                &key,
+                &json!({
+                    "kind": "crm.opportunity.update", "on_behalf_of": "sam.rep",
+                    "target": {"opportunity_id": "o-1"},
+                    "payload": {"changes": changes},
+                }),
+            )
+            .await;
+        assert_eq!(r.body["status"], "held", "{:?}", r.body);
+        r.body["action_id"].as_str().unwrap().to_owned()
     }
 
     /// Registers a tool cleared for e-mail, CRM updates and notes; returns its API key.

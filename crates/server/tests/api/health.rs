@@ -80,6 +80,8 @@ async fn the_openapi_document_is_3_1_and_lists_every_endpoint(kind: Kind) {
     let r = app.send(Method::GET, "/openapi.json", None, None).await;
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(r.body["openapi"], "3.1.0");
+    // The inbox runs scripts from this origin: no API answer may be taken for one.
+    assert_eq!(r.headers["x-content-type-options"], "nosniff");
     let paths = r.body["paths"].as_object().unwrap();
     for p in [
         "/v1/actions",

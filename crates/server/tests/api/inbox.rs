@@ -459,29 +459,7 @@ async fn a_crm_change_shows_each_field_before_and_after(kind: Kind) {
     };
     app.account("mo.manager", &["manager", "deal_desk"], false)
         .await;
-    let put = app
-        .send(
-            reqwest::Method::PUT,
-            "/v1/opportunities/o-1",
-            Some(&app.admin),
-            Some(&serde_json::json!({"name": "Acme renewal", "stage": "Negotiation", "amount": 84000})),
-        )
-        .await;
-    assert!(put.status.is_success(), "{:?}", put.body);
-    let key = app.tool("crm-agent").await;
-    let r = app
-        .post(
-            "/v1/actions",
-            &key,
-            &serde_json::json!({
-                "kind": "crm.opportunity.update", "on_behalf_of": "sam.rep",
-                "target": {"opportunity_id": "o-1"},
-                "payload": {"changes": {"Stage": "Commit", "amount": 78000, "next_step": "Send the order form"}},
-            }),
-        )
-        .await;
-    assert_eq!(r.body["status"], "held", "{:?}", r.body);
-    let id = r.body["action_id"].as_str().unwrap();
+    let id = app.held_crm_change(serde_json::json!({"Stage": "Commit", "amount": 78000, "next_step": "Send the order form"})).await;
     let (session, _) = form_login(&app, "mo.manager", None).await;
     let page = get(
         &app,

@@ -345,30 +345,9 @@ async fn a_crm_change_shows_before_and_after_at_laptop_and_phone_width() {
     let app = TestApp::spawn(Kind::Sqlite).await.unwrap();
     app.account("mo.manager", &["manager", "deal_desk"], false)
         .await;
-    let deal = serde_json::json!({"name": "Acme renewal", "stage": "Negotiation", "amount": 84000});
-    let put = app
-        .send(
-            reqwest::Method::PUT,
-            "/v1/opportunities/o-1",
-            Some(&app.admin),
-            Some(&deal),
-        )
+    let id = app
+        .held_crm_change(serde_json::json!({"stage": "Commit", "amount": 78000}))
         .await;
-    assert!(put.status.is_success(), "{:?}", put.body);
-    let key = app.tool("crm-agent").await;
-    let r = app
-        .post(
-            "/v1/actions",
-            &key,
-            &serde_json::json!({
-                "kind": "crm.opportunity.update", "on_behalf_of": "sam.rep",
-                "target": {"opportunity_id": "o-1"},
-                "payload": {"changes": {"stage": "Commit", "amount": 78000}},
-            }),
-        )
-        .await;
-    assert_eq!(r.body["status"], "held", "{:?}", r.body);
-    let id = r.body["action_id"].as_str().unwrap().to_owned();
     let base = app.base.clone();
     let page = ui.open(&format!("{base}/inbox/login")).await;
     log_in(&page, &base, "mo.manager", PASSWORD).await;
