@@ -7,14 +7,14 @@
 //! same Message-ID (derived from the action id) or the same `Idempotency-Key`, so the
 //! receiving side can drop the duplicate.
 
+pub mod chat;
 pub mod pickup;
-pub mod slack;
 pub mod smtp;
 pub mod webhook;
 pub mod worker;
 
+pub use chat::{ChatConfig, ChatConnector};
 pub use pickup::{PickupConfig, PickupConnector};
-pub use slack::{SlackConfig, SlackConnector};
 pub use smtp::{SmtpConfig, SmtpConnector};
 pub use webhook::{WebhookConfig, WebhookConnector};
 pub use worker::{Worker, WorkerConfig, WorkerReport};

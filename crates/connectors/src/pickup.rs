@@ -83,8 +83,8 @@ impl PickupConnector {
             OutboxKind::Email => Ok(smtp::build_message(&self.from, item)?.formatted()),
             OutboxKind::Webhook => webhook::body(item),
             // Chat notifications are for people watching a channel, not for a folder.
-            OutboxKind::Slack => Err(DeliveryError::Permanent(
-                "the pickup directory takes e-mail and CRM changes, not Slack messages".to_owned(),
+            OutboxKind::Slack | OutboxKind::Teams => Err(DeliveryError::Permanent(
+                "the pickup directory takes e-mail and CRM changes, not chat messages".to_owned(),
             )),
         }
     }

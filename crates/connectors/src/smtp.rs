@@ -106,6 +106,10 @@ pub(crate) fn build_message(from: &Mailbox, item: &OutboxItem) -> Result<Message
     for m in mailboxes("cc", &email.cc)? {
         builder = builder.cc(m);
     }
+    if let Some(reply_to) = &email.reply_to {
+        builder =
+            builder.reply_to(mailboxes("reply_to", std::slice::from_ref(reply_to))?.remove(0));
+    }
     builder
         .body(email.body.clone())
         .map_err(|e| DeliveryError::Permanent(format!("cannot build the message: {e}")))

@@ -12,7 +12,7 @@ use countersign_store::{OutboxItem, OutboxKind, Store, StoreError};
 use tracing::{info, warn};
 
 use crate::{
-    Connector, DeliveryError, PickupConnector, SlackConnector, SmtpConnector, WebhookConnector,
+    ChatConnector, Connector, DeliveryError, PickupConnector, SmtpConnector, WebhookConnector,
 };
 
 /// How the worker behaves.
@@ -67,7 +67,8 @@ pub struct Worker {
     store: Store,
     smtp: Option<SmtpConnector>,
     webhook: Option<WebhookConnector>,
-    slack: Option<SlackConnector>,
+    slack: Option<ChatConnector>,
+    teams: Option<ChatConnector>,
     /// Takes what no network connector is configured for (see [`Worker::with_pickup`]).
     pickup: Option<PickupConnector>,
     config: WorkerConfig,
@@ -85,6 +86,7 @@ impl Worker {
             smtp,
             webhook,
             slack: None,
+            teams: None,
             pickup: None,
             config,
         }
@@ -98,8 +100,14 @@ impl Worker {
     }
 
     /// Delivers reviewer notifications to this Slack-compatible webhook too.
-    pub fn with_slack(mut self, slack: Option<SlackConnector>) -> Self {
+    pub fn with_slack(mut self, slack: Option<ChatConnector>) -> Self {
         self.slack = slack;
+        self
+    }
+
+    /// Delivers reviewer notifications to this Teams incoming webhook too.
+    pub fn with_teams(mut self, teams: Option<ChatConnector>) -> Self {
+        self.teams = teams;
         self
     }
 
@@ -134,6 +142,12 @@ impl Worker {
                 Some(c) => c.deliver(item).await,
                 None => Err(DeliveryError::Transient(
                     "no Slack webhook is configured ([notifications] slack_webhook_url)".to_owned(),
+                )),
+            },
+            OutboxKind::Teams => match &self.teams {
+                Some(c) => c.deliver(item).await,
+                None => Err(DeliveryError::Transient(
+                    "no Teams webhook is configured ([notifications] teams_webhook_url)".to_owned(),
                 )),
             },
         }

@@ -21,6 +21,7 @@ pub mod payload;
 pub mod policy;
 pub mod reason;
 pub mod review;
+pub mod service_level;
 pub mod tier;
 
 pub use action::{Action, ActionError, ActionKind, EmailAddress, IdempotencyKey, Payload};

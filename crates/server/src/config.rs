@@ -254,6 +254,32 @@ pub struct NotificationsConfig {
     pub inbox_url: Option<String>,
     /// The notification e-mail's sender; without it, the relay's `from`.
     pub email_from: Option<String>,
+    /// Where replies to notification e-mails go (`approvals@cs.example.com`): each e-mail's
+    /// Reply-To is this address plus-tagged with a single-use token, and a reply saying
+    /// "approve" or "reject: why", handed to `POST /v1/inbound/email` by the mail
+    /// gateway, acts as the reviewer. Without it, replies are not read.
+    pub reply_to: Option<String>,
+    /// How long a notification's approve and reject links (and its reply address) work.
+    pub link_hours: Option<u32>,
+    /// The bearer secret the mail gateway sends to `POST /v1/inbound/email` (at least 16
+    /// characters). Never printed.
+    pub inbound_email_secret: Option<SecretString>,
+    /// The Slack app's signing secret: with it, Slack messages carry Approve and Reject
+    /// buttons, and `POST /v1/integrations/slack/interactions` takes their clicks (signed
+    /// by Slack, checked with this secret). Never printed.
+    pub slack_signing_secret: Option<SecretString>,
+    /// The Slack app's bot token, for the reject dialog (`views.open`) and for updating a
+    /// message after a decision. Never printed.
+    pub slack_bot_token: Option<SecretString>,
+    /// Slack's Web API base URL (tests point it at a local receiver).
+    pub slack_api_url: Option<String>,
+    /// A Teams incoming webhook that gets one Adaptive Card per held action. A secret, as
+    /// the Slack URL. Never printed.
+    pub teams_webhook_url: Option<SecretString>,
+    /// The security token Teams shows when an outgoing webhook is created (base64): with
+    /// it, `POST /v1/integrations/teams/messages` takes `@Countersign approve <id>` and
+    /// `@Countersign reject <id>: why`, signed by Teams. Never printed.
+    pub teams_outgoing_secret: Option<SecretString>,
 }
 
 /// `[mcp]`: the MCP endpoint at `/mcp`.
@@ -421,10 +447,62 @@ impl Config {
                 ),
             ));
         }
-        if let Some(slack) = self.slack_config() {
-            slack
-                .build()
-                .map_err(|e| invalid("notifications.slack_webhook_url", e))?;
+        for chat in [self.slack_config(), self.teams_config()]
+            .into_iter()
+            .flatten()
+        {
+            chat.build().map_err(|e| invalid(chat.field, e))?;
+        }
+        let n = &self.notifications;
+        if let Some(reply_to) = &n.reply_to {
+            countersign_store::check_email(reply_to).map_err(|_| {
+                invalid(
+                    "notifications.reply_to",
+                    format!("`{reply_to}` is not an address like approvals@cs.example.com"),
+                )
+            })?;
+        }
+        if n.link_hours == Some(0) {
+            return Err(invalid("notifications.link_hours", "must be at least 1"));
+        }
+        for (key, secret) in [
+            (
+                "notifications.inbound_email_secret",
+                &n.inbound_email_secret,
+            ),
+            (
+                "notifications.slack_signing_secret",
+                &n.slack_signing_secret,
+            ),
+        ] {
+            use secrecy::ExposeSecret;
+            if secret
+                .as_ref()
+                .is_some_and(|s| s.expose_secret().len() < 16)
+            {
+                return Err(invalid(key, "must be at least 16 characters"));
+            }
+        }
+        if let Some(secret) = &n.teams_outgoing_secret {
+            use base64::Engine;
+            use secrecy::ExposeSecret;
+            if base64::engine::general_purpose::STANDARD
+                .decode(secret.expose_secret())
+                .map_or(true, |key| key.len() < 16)
+            {
+                return Err(invalid(
+                    "notifications.teams_outgoing_secret",
+                    "must be the base64 security token Teams shows for the outgoing webhook",
+                ));
+            }
+        }
+        if let Some(url) = &n.slack_api_url
+            && !(url.starts_with("http://") || url.starts_with("https://"))
+        {
+            return Err(invalid(
+                "notifications.slack_api_url",
+                format!("`{url}` is not an http(s) URL"),
+            ));
         }
         if let Some(from) = &self.notifications.email_from {
             countersign_engine::EmailAddress::parse("notifications.email_from", from)
@@ -527,12 +605,24 @@ impl Config {
     }
 
     /// The Slack-compatible notification webhook, when configured.
-    pub fn slack_config(&self) -> Option<countersign_connectors::SlackConfig> {
+    pub fn slack_config(&self) -> Option<countersign_connectors::ChatConfig> {
         use secrecy::ExposeSecret;
         let url = self.notifications.slack_webhook_url.as_ref()?;
-        Some(countersign_connectors::SlackConfig {
+        Some(countersign_connectors::ChatConfig {
             url: url.expose_secret().to_owned(),
             timeout: Duration::from_millis(default_connector_timeout()),
+            field: "notifications.slack_webhook_url",
+        })
+    }
+
+    /// The Teams notification webhook, when configured.
+    pub fn teams_config(&self) -> Option<countersign_connectors::ChatConfig> {
+        use secrecy::ExposeSecret;
+        let url = self.notifications.teams_webhook_url.as_ref()?;
+        Some(countersign_connectors::ChatConfig {
+            url: url.expose_secret().to_owned(),
+            timeout: Duration::from_millis(default_connector_timeout()),
+            field: "notifications.teams_webhook_url",
         })
     }
 
@@ -549,6 +639,10 @@ impl Config {
                 slack: n.slack_webhook_url.is_some(),
                 inbox_url: n.inbox_url.clone(),
                 email_from: n.email_from.clone(),
+                teams: n.teams_webhook_url.is_some(),
+                slack_buttons: n.slack_signing_secret.is_some(),
+                reply_to: n.reply_to.clone(),
+                link_ttl: chrono::Duration::hours(i64::from(n.link_hours.unwrap_or(72))),
             },
             ..countersign_store::StoreOptions::default()
         }

@@ -17,6 +17,7 @@
 //! page can neither read (HttpOnly cookie) nor compute; the log-in form, before a session
 //! exists, uses a double-submit cookie. A POST without the right token is 403.
 
+pub mod act;
 pub mod audit;
 pub mod charts;
 pub mod dashboard;
@@ -68,6 +69,7 @@ pub fn router() -> Router<AppState> {
         .route("/inbox/items/{action_id}/approve", post(item::approve))
         .route("/inbox/items/{action_id}/edit", post(item::edit))
         .route("/inbox/items/{action_id}/reject", post(item::reject))
+        .route("/inbox/act/{token}", get(act::page).post(act::submit))
         .route("/inbox/static/inbox.css", get(css))
         .route("/inbox/static/revalidate.js", get(revalidate_js))
         .layer(middleware::from_fn(error_pages))
@@ -118,6 +120,7 @@ fn templates() -> Result<&'static Environment<'static>, PageError> {
             ("queue.html", include_str!("../templates/queue.html")),
             ("item.html", include_str!("../templates/item.html")),
             ("error.html", include_str!("../templates/error.html")),
+            ("act.html", include_str!("../templates/act.html")),
             ("audit.html", include_str!("../templates/audit.html")),
             (
                 "dashboard.html",

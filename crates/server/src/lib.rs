@@ -17,6 +17,7 @@
 pub mod auth;
 pub mod bench;
 pub mod chain_watch;
+pub mod channels;
 pub mod committer;
 pub mod config;
 pub mod decide;
@@ -187,7 +188,7 @@ pub async fn run(
         Duration::from_millis(state.config.policy.refresh_interval_ms),
         cancel.child_token(),
     ));
-    let lapses = tokio::spawn(notify_lapsed_approvals(state.clone(), cancel.child_token()));
+    let lapses = tokio::spawn(review_clock(state.clone(), cancel.child_token()));
     let worker = worker.map(|w| {
         tokio::spawn(worker::run(
             w,
@@ -238,22 +239,35 @@ async fn refresh_policy(state: AppState, interval: Duration, cancel: Cancellatio
     }
 }
 
-/// Every minute, tells reviewers about held actions whose approvals ran out of time: their
-/// roles are back in the queues (an opportunity change is told when it is stored). The
-/// windows overlap and start an hour back, so a restart misses nothing; the store tells
-/// each occasion once, also across instances.
-async fn notify_lapsed_approvals(state: AppState, cancel: CancellationToken) {
-    let n = &state.config.notifications;
-    if !n.email && n.slack_webhook_url.is_none() {
-        return;
-    }
+/// Every minute: tells reviewers about held actions whose approvals ran out of time (their
+/// roles are back in the queues; an opportunity change is told when it is stored), and
+/// takes the service levels' steps (reminders, escalations, expiry). The lapse windows
+/// overlap and start an hour back, so a restart misses nothing; the store takes each
+/// occasion and each step once, also across instances.
+async fn review_clock(state: AppState, cancel: CancellationToken) {
     const EVERY: Duration = Duration::from_secs(60);
+    let n = &state.config.notifications;
+    let notifying = n.email || n.slack_webhook_url.is_some() || n.teams_webhook_url.is_some();
     let mut since = chrono::Utc::now() - chrono::Duration::hours(1);
     loop {
         let now = chrono::Utc::now();
-        match state.store.notify_lapsed_approvals(since, now).await {
-            Ok(_) => since = now - chrono::Duration::minutes(5),
-            Err(e) => tracing::warn!(error = %e, "could not check for lapsed approvals"),
+        if notifying {
+            match state.store.notify_lapsed_approvals(since, now).await {
+                Ok(_) => since = now - chrono::Duration::minutes(5),
+                Err(e) => tracing::warn!(error = %e, "could not check for lapsed approvals"),
+            }
+        }
+        match state.store.sweep_service_levels(&state.policy(), now).await {
+            Ok(r) if r != countersign_store::SweepReport::default() => {
+                tracing::info!(
+                    reminded = r.reminded,
+                    escalated = r.escalated,
+                    expired = r.expired,
+                    "service levels"
+                );
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "could not apply the service levels"),
         }
         tokio::select! {
             () = cancel.cancelled() => return,

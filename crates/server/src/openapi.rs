@@ -99,6 +99,7 @@ pub struct Unavailable(ErrorBody);
         routes::accounts::list,
         routes::accounts::create,
         routes::accounts::set_password,
+        routes::accounts::set_chat,
         routes::tools::list,
         routes::tools::create,
         routes::tools::revoke,

@@ -32,4 +32,5 @@ pub fn router() -> Router<AppState> {
         .merge(suppressions::router())
         .merge(context::router())
         .merge(health::router())
+        .merge(crate::channels::router())
 }

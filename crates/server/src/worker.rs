@@ -31,11 +31,16 @@ pub fn build(state: &AppState, config: &Config) -> Result<Option<Worker>, String
         Some(s) => Some(s.build()?),
         None => None,
     };
+    let teams = match config.teams_config() {
+        Some(t) => Some(t.build()?),
+        None => None,
+    };
     let pickup = match config.pickup_config() {
         Some(p) => Some(p.build()?),
         None => None,
     };
-    if smtp.is_none() && webhook.is_none() && slack.is_none() && pickup.is_none() {
+    if smtp.is_none() && webhook.is_none() && slack.is_none() && teams.is_none() && pickup.is_none()
+    {
         return Ok(None);
     }
     let worker_config = WorkerConfig {
@@ -45,6 +50,7 @@ pub fn build(state: &AppState, config: &Config) -> Result<Option<Worker>, String
     Ok(Some(
         Worker::new(state.store.clone(), smtp, webhook, worker_config)
             .with_slack(slack)
+            .with_teams(teams)
             .with_pickup(pickup),
     ))
 }

@@ -33,6 +33,7 @@ use crate::error::StoreError;
 use crate::outbox::{self, OutboxView};
 use crate::propose::{insert_revision, required_roles};
 use crate::registry::{self, Reviewer};
+use crate::review_links::Via;
 use crate::{ActionStatus, Store, context, crm, micros, notify};
 
 /// The result of an approval.
@@ -234,6 +235,7 @@ pub(crate) async fn notify_lapsed(
         decision: &c.decision,
         editor: None,
         occasion: Some(&occasion),
+        chase: None,
     };
     notify::entered_queue(tx, options, entered, now).await
 }
@@ -264,6 +266,18 @@ async fn protected(tx: &mut Tx, action_id: &str) -> Result<bool, StoreError> {
         }
     }
     Ok(false)
+}
+
+/// The roles a held action still needs now, with the action as it stands.
+pub(crate) async fn still_needed(
+    tx: &mut Tx,
+    action_id: &str,
+    now: DateTime<Utc>,
+) -> Result<(Action, DecisionRecord, i64, BTreeSet<String>), StoreError> {
+    let c = current(tx, action_id).await?;
+    let list = approvals(tx, action_id, c.revision, c.opportunity_id.as_deref(), now).await?;
+    let missing = c.required.difference(&coverage(&list).0).cloned().collect();
+    Ok((c.action, c.decision, c.revision, missing))
 }
 
 /// One approval with whether it still counts.
@@ -393,6 +407,21 @@ impl Store {
         policy: &Policy,
         now: DateTime<Utc>,
     ) -> Result<ApprovalOutcome, StoreError> {
+        self.approve_via(action_id, revision, reviewer, policy, None, now)
+            .await
+    }
+
+    /// [`Store::approve`] from outside the inbox and the API (a link, a reply, a chat),
+    /// which the audit record names.
+    pub async fn approve_via(
+        &self,
+        action_id: &str,
+        revision: i64,
+        reviewer: &str,
+        policy: &Policy,
+        via: Option<Via>,
+        now: DateTime<Utc>,
+    ) -> Result<ApprovalOutcome, StoreError> {
         let now = micros(now);
         let mut tx = self.pool.write(Lock::AuditChain).await?;
         let c = current(&mut tx, action_id).await?;
@@ -470,6 +499,7 @@ impl Store {
                     roles: covers.clone(),
                     opportunity_version: version,
                     policies,
+                    via: via.map(|v| v.as_str().to_owned()),
                 },
                 action_id: Some(&c.action_id),
                 actor: &actor,
@@ -653,6 +683,7 @@ impl Store {
                 decision: &decision,
                 editor: Some(&reviewer.name),
                 occasion: None,
+                chase: None,
             };
             notify::entered_queue(&mut tx, &self.options.notifications, entered, now).await?;
         }
@@ -674,6 +705,19 @@ impl Store {
         action_id: &str,
         reviewer: &str,
         reason: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        self.reject_via(action_id, reviewer, reason, None, now)
+            .await
+    }
+
+    /// [`Store::reject`] from a link, a reply or a chat, which the audit record names.
+    pub async fn reject_via(
+        &self,
+        action_id: &str,
+        reviewer: &str,
+        reason: &str,
+        via: Option<Via>,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         let now = micros(now);
@@ -705,6 +749,7 @@ impl Store {
                 what: AuditEvent::Rejection {
                     revision: c.revision,
                     reason: reason.to_owned(),
+                    via: via.map(|v| v.as_str().to_owned()),
                 },
                 action_id: Some(&c.action_id),
                 actor: &format!("reviewer:{}", reviewer.name),

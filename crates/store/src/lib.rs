@@ -35,6 +35,8 @@ mod propose_with;
 mod queue;
 mod registry;
 mod reports;
+mod review_links;
+mod service_levels;
 mod shadow;
 mod throttle;
 
@@ -58,8 +60,8 @@ pub use group::GroupCommitter;
 pub use lookup::{AccountContext, ActionSummary, ContextQuery, OutboxStats, SuppressionRecord};
 pub use notify::Notifications;
 pub use outbox::{
-    Delivery, OutboxItem, OutboxKind, OutboxView, OutgoingEmail, SlackMessage, WebhookCall,
-    message_id,
+    Delivery, OutboxItem, OutboxKind, OutboxView, OutgoingEmail, SlackMessage, TeamsCard,
+    WebhookCall, message_id,
 };
 pub use policies::Replay;
 pub use propose::Proposal;
@@ -69,6 +71,8 @@ pub use reports::{
     AUDIT_PAGE_MAX, AuditPage, AuditQuery, AutomationRow, DASHBOARD_MAX_DAYS, Dashboard, DayCount,
     HoldReason, Latency, Overrides, percentile,
 };
+pub use review_links::{Chat, LinkRefusal, LinkVerb, ReviewLink, Via};
+pub use service_levels::SweepReport;
 pub use shadow::{Sighting, SightingRow};
 pub use throttle::FREE_FAILURES as LOGIN_FREE_FAILURES;
 
@@ -152,6 +156,9 @@ pub enum ActionStatus {
     DraftOnly,
     /// Refused by the gate.
     Denied,
+    /// Held until nobody could decide any more (the policy's `[review] expire_after`);
+    /// never released.
+    Expired,
 }
 
 impl ActionStatus {
@@ -164,6 +171,7 @@ impl ActionStatus {
             Self::Rejected => "rejected",
             Self::DraftOnly => "draft_only",
             Self::Denied => "denied",
+            Self::Expired => "expired",
         }
     }
 
@@ -190,6 +198,7 @@ impl FromStr for ActionStatus {
             Self::Rejected,
             Self::DraftOnly,
             Self::Denied,
+            Self::Expired,
         ]
         .into_iter()
         .find(|st| st.as_str() == s)

@@ -98,6 +98,18 @@ impl Store {
         row.get("tool_id")
     }
 
+    /// When an action was proposed (for the time-to-approval metric).
+    pub async fn action_created_at(&self, action_id: &str) -> Result<DateTime<Utc>, StoreError> {
+        let mut tx = self.pool.read().await?;
+        let q = tx
+            .query("SELECT created_at FROM action WHERE action_id = $1")
+            .bind(action_id.to_owned());
+        match tx.fetch_optional(q).await? {
+            Some(row) => row.get("created_at"),
+            None => Err(StoreError::not_found("action", action_id)),
+        }
+    }
+
     /// One contact by its CRM id.
     pub async fn contact(&self, contact_id: &str) -> Result<Option<ContactRecord>, StoreError> {
         let mut tx = self.pool.read().await?;

@@ -35,6 +35,8 @@ pub enum OutboxKind {
     Webhook,
     /// To the Slack-compatible incoming webhook, notifications only: a [`SlackMessage`].
     Slack,
+    /// To a Teams incoming webhook, notifications only: a [`TeamsCard`].
+    Teams,
 }
 
 /// What an outbox item delivers, typed by how. The stored payload is its JSON, and the
@@ -45,6 +47,7 @@ pub enum Delivery {
     Email(OutgoingEmail),
     Webhook(WebhookCall),
     Slack(SlackMessage),
+    Teams(TeamsCard),
 }
 
 /// An e-mail to send: to a buyer (released) or to a reviewer (a notification).
@@ -62,6 +65,9 @@ pub struct OutgoingEmail {
     /// The sender when it is not the connector's (notifications come from Countersign).
     #[serde(default)]
     pub from: Option<String>,
+    /// Where replies go (a notification's address that takes "approve" or "reject: why").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply_to: Option<String>,
 }
 
 /// A change for the CRM webhook: `changes` for an opportunity update, `subject` and
@@ -83,10 +89,22 @@ pub struct WebhookCall {
     pub body: Option<String>,
 }
 
-/// A message for a chat channel.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// A message for a Slack channel: `text` for any Slack-compatible webhook, and Block Kit
+/// `blocks` with buttons when Slack's interactivity is configured.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SlackMessage {
     pub text: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blocks: Option<Value>,
+}
+
+/// A message for a Teams channel's incoming webhook: one Adaptive Card.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TeamsCard {
+    /// The card's summary, for notifications and screen readers.
+    pub summary: String,
+    /// The Adaptive Card (`{"type": "AdaptiveCard", …}`).
+    pub card: Value,
 }
 
 impl Delivery {
@@ -95,6 +113,7 @@ impl Delivery {
             Self::Email(_) => OutboxKind::Email,
             Self::Webhook(_) => OutboxKind::Webhook,
             Self::Slack(_) => OutboxKind::Slack,
+            Self::Teams(_) => OutboxKind::Teams,
         }
     }
 
@@ -112,6 +131,7 @@ impl Delivery {
             OutboxKind::Email => Self::Email(serde_json::from_value(payload).map_err(corrupt)?),
             OutboxKind::Webhook => Self::Webhook(serde_json::from_value(payload).map_err(corrupt)?),
             OutboxKind::Slack => Self::Slack(serde_json::from_value(payload).map_err(corrupt)?),
+            OutboxKind::Teams => Self::Teams(serde_json::from_value(payload).map_err(corrupt)?),
         })
     }
 }
@@ -123,6 +143,7 @@ impl OutboxKind {
             OutboxKind::Email => "email",
             OutboxKind::Webhook => "webhook",
             OutboxKind::Slack => "slack",
+            OutboxKind::Teams => "teams",
         }
     }
 
@@ -131,6 +152,7 @@ impl OutboxKind {
             "email" => Ok(OutboxKind::Email),
             "webhook" => Ok(OutboxKind::Webhook),
             "slack" => Ok(OutboxKind::Slack),
+            "teams" => Ok(OutboxKind::Teams),
             other => Err(StoreError::Corrupt(format!(
                 "unknown outbox kind `{other}`"
             ))),
@@ -202,6 +224,7 @@ fn delivery(action_id: &str, action: &Action) -> Option<Delivery> {
             subject: e.subject.clone(),
             body: e.body.clone(),
             from: None,
+            reply_to: None,
         }),
         Payload::OpportunityUpdate(u) => call(Some(u.changes.clone()), None, None),
         _ => call(

@@ -364,6 +364,7 @@ where
             decision: &decision,
             editor: None,
             occasion: None,
+            chase: None,
         };
         notify::entered_queue(tx, notifications, entered, now).await?;
     }

@@ -55,6 +55,10 @@ pub struct Reviewer {
     pub roles: BTreeSet<String>,
     /// Where notifications go (`None`: the reviewer gets no e-mail).
     pub email: Option<String>,
+    /// Who the reviewer is in Slack (`U…`): their button clicks count as theirs.
+    pub slack_user_id: Option<String>,
+    /// Who the reviewer is in Teams (Azure AD object id).
+    pub teams_user_id: Option<String>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -77,6 +81,8 @@ fn reviewer_from(row: &Row) -> Result<Reviewer, StoreError> {
         name: row.get("name")?,
         roles: row.json("roles")?,
         email: row.get("email")?,
+        slack_user_id: row.get("slack_user_id")?,
+        teams_user_id: row.get("teams_user_id")?,
         created_at: row.get("created_at")?,
     })
 }
@@ -185,7 +191,7 @@ pub(crate) async fn reviewer_named(
     name: &str,
 ) -> Result<Option<Reviewer>, StoreError> {
     let q = tx
-        .query("SELECT reviewer_id, name, roles, email, created_at FROM reviewer WHERE name = $1")
+        .query("SELECT reviewer_id, name, roles, email, slack_user_id, teams_user_id, created_at FROM reviewer WHERE name = $1")
         .bind(countersign_engine::names::fold(name));
     tx.fetch_optional(q)
         .await?
@@ -196,7 +202,7 @@ pub(crate) async fn reviewer_named(
 
 pub(crate) async fn reviewer_by_name(tx: &mut Tx, name: &str) -> Result<Reviewer, StoreError> {
     let q = tx
-        .query("SELECT reviewer_id, name, roles, email, created_at FROM reviewer WHERE name = $1")
+        .query("SELECT reviewer_id, name, roles, email, slack_user_id, teams_user_id, created_at FROM reviewer WHERE name = $1")
         .bind(name.to_owned());
     match tx.fetch_optional(q).await? {
         Some(row) => reviewer_from(&row),
@@ -372,7 +378,7 @@ impl Store {
                 tx.query(
                     "INSERT INTO reviewer (name, roles, created_at) VALUES ($1, $2, $3) \
                      ON CONFLICT (name) DO UPDATE SET roles = excluded.roles \
-                     RETURNING reviewer_id, name, roles, email, created_at",
+                     RETURNING reviewer_id, name, roles, email, slack_user_id, teams_user_id, created_at",
                 )
                 .bind(name.to_owned())
                 .bind(sqlx::types::Json(&roles))
@@ -417,7 +423,7 @@ impl Store {
             .fetch_optional(
                 tx.query(
                     "UPDATE reviewer SET email = $1 WHERE name = $2 \
-                     RETURNING reviewer_id, name, roles, email, created_at",
+                     RETURNING reviewer_id, name, roles, email, slack_user_id, teams_user_id, created_at",
                 )
                 .bind(email.map(str::to_owned))
                 .bind(name.to_owned()),
@@ -447,7 +453,7 @@ impl Store {
         let mut tx = self.pool.read().await?;
         let rows = tx
             .fetch_all(tx.query(
-                "SELECT reviewer_id, name, roles, email, created_at FROM reviewer ORDER BY name",
+                "SELECT reviewer_id, name, roles, email, slack_user_id, teams_user_id, created_at FROM reviewer ORDER BY name",
             ))
             .await?;
         rows.iter().map(reviewer_from).collect()

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use clap::Args;
-use countersign_connectors::{SlackConfig, SmtpConfig, WebhookConfig, Worker, WorkerConfig};
+use countersign_connectors::{ChatConfig, SmtpConfig, WebhookConfig, Worker, WorkerConfig};
 use countersign_store::Store;
 
 use crate::Outcome;
@@ -90,9 +90,10 @@ async fn deliver(args: DeliverArgs) -> anyhow::Result<Outcome> {
     };
     let slack = match &args.slack_webhook_url {
         Some(url) => Some(
-            SlackConfig {
+            ChatConfig {
                 url: url.clone(),
                 timeout: Duration::from_secs(30),
+                field: "--slack-webhook-url",
             }
             .build()
             .map_err(anyhow::Error::msg)?,

@@ -181,6 +181,7 @@ fn notifications(listen: std::net::SocketAddr) -> Notifications {
         slack: false,
         inbox_url: (listen.port() != 0).then(|| format!("http://{listen}")),
         email_from: Some("Countersign <countersign@lumenfield.example>".to_owned()),
+        ..Notifications::default()
     }
 }
 
@@ -308,8 +309,8 @@ fn print_summary(
     writeln!(out, "  {}", s.accounts.join(", "))?;
     writeln!(
         out,
-        "  {} allowed, {} held, {} approved ({} after an edit), {} rejected, {} denied, {} draft only",
-        s.allowed, s.held, s.approved, s.edited, s.rejected, s.denied, s.draft_only
+        "  {} allowed, {} held, {} approved ({} after an edit), {} rejected, {} denied, {} draft only, {} expired",
+        s.allowed, s.held, s.approved, s.edited, s.rejected, s.denied, s.draft_only, s.expired
     )?;
     let categories: Vec<String> = s
         .categories

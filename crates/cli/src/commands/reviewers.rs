@@ -4,7 +4,7 @@ use std::io::{self, Write};
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
-use countersign_store::StoreOptions;
+use countersign_store::{Chat, StoreOptions};
 
 use crate::Outcome;
 use crate::commands::check::Format;
@@ -29,6 +29,14 @@ pub struct AddArgs {
     /// `[notifications] email = true` in the server's configuration).
     #[arg(long)]
     pub email: Option<String>,
+    /// The reviewer's Slack user id (`U024BE7LH`): their clicks on Slack's Approve and
+    /// Reject buttons act as them.
+    #[arg(long)]
+    pub slack_user: Option<String>,
+    /// The reviewer's Azure AD object id: their `@Countersign approve …` in Teams acts as
+    /// them.
+    #[arg(long)]
+    pub teams_user: Option<String>,
     /// Policy directory (default: the built-in policy).
     #[arg(long)]
     pub policy: Option<PathBuf>,
@@ -76,6 +84,17 @@ async fn add(args: AddArgs) -> anyhow::Result<Outcome> {
         }
         (other, _) => other,
     };
+    let mut added = added;
+    for (chat, id) in [
+        (Chat::Slack, &args.slack_user),
+        (Chat::Teams, &args.teams_user),
+    ] {
+        if let (Ok(r), Some(id)) = (&added, id) {
+            added = store
+                .set_reviewer_chat(&r.name, chat, Some(id), &database::actor(), database::now())
+                .await;
+        }
+    }
     let reviewer = match added {
         Ok(r) => r,
         Err(e) => return database::refused(e, args.format),

@@ -113,8 +113,17 @@ fn demo_seeds_every_category_every_queue_and_delivers_mail() {
         summary["notifications"].as_u64().unwrap()
     );
     assert!(notes.len() >= summary["held"].as_u64().unwrap() as usize);
+    // Held items are announced, then reminded and escalated by the policy's service levels.
+    for kind in ["Review needed", "Reminder", "Overdue"] {
+        assert!(
+            notes
+                .iter()
+                .any(|n| n.contains(&format!("Subject: [Countersign] {kind} ("))),
+            "no `{kind}` notification"
+        );
+    }
     for note in &notes {
-        assert!(note.contains("Review needed"), "{note}");
+        assert!(note.contains("Subject: [Countersign] "), "{note}");
         // From Countersign itself, not from the sales team's sender.
         assert!(note.contains("From: Countersign <countersign@"), "{note}");
         assert!(note.contains("@lumenfield.example"), "{note}");

@@ -11,6 +11,7 @@ use toml::Spanned;
 
 use super::PolicyProblem;
 use crate::finding::Category;
+use crate::service_level::{BusinessHours, RoleLevel, ServiceLevels};
 use crate::tier::Tier;
 
 #[derive(Debug, Deserialize)]
@@ -30,6 +31,49 @@ struct RawPolicy {
     guards: RawGuards,
     #[serde(default)]
     model: ModelSettings,
+    #[serde(default)]
+    review: RawReview,
+}
+
+/// `[review]`: service levels (see [`crate::service_level`]).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawReview {
+    expire_after: Option<Spanned<String>>,
+    business_hours: Option<RawBusinessHours>,
+    #[serde(default)]
+    roles: BTreeMap<Spanned<String>, RawRoleLevel>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawBusinessHours {
+    start: Spanned<String>,
+    end: Spanned<String>,
+    days: Vec<Spanned<String>>,
+    timezone: Spanned<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRoleLevel {
+    within: Spanned<String>,
+    remind_after: Option<Spanned<String>>,
+    #[serde(default)]
+    escalate_to: Vec<Spanned<String>>,
+}
+
+/// A span of time as the policy writes it: `30m`, `4h`, `5d`.
+fn span(text: &str) -> Option<chrono::Duration> {
+    let text = text.trim();
+    let (n, unit) = text.split_at(text.find(|c: char| !c.is_ascii_digit())?);
+    let n: i64 = n.parse().ok().filter(|n| *n > 0)?;
+    match unit.trim() {
+        "m" | "min" => Some(chrono::Duration::minutes(n)),
+        "h" => Some(chrono::Duration::hours(n)),
+        "d" => Some(chrono::Duration::days(n)),
+        _ => None,
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -263,6 +307,8 @@ pub struct PolicyConfig {
     pub data_classes: BTreeMap<String, DataClass>,
     pub guards: Guards,
     pub model: ModelSettings,
+    /// How long each role has to decide, and what happens when it does not.
+    pub review: ServiceLevels,
 }
 
 impl PolicyConfig {
@@ -432,6 +478,8 @@ impl PolicyConfig {
             }
         });
 
+        let review = parse_review(&raw.review, &roles, &mut problem);
+
         if !problems.is_empty() {
             return Err(problems);
         }
@@ -451,6 +499,7 @@ impl PolicyConfig {
                 automated_followups: raw.guards.automated_followups,
             },
             model: raw.model,
+            review,
         })
     }
 
@@ -460,5 +509,128 @@ impl PolicyConfig {
             .iter()
             .find(|(_, dc)| dc.subtopics.contains(subtopic))
             .map(|(name, dc)| (name.as_str(), dc))
+    }
+}
+
+/// Reads `[review]`, reporting each problem at its place.
+fn parse_review(
+    raw: &RawReview,
+    roles: &BTreeSet<String>,
+    problem: &mut dyn FnMut(usize, String),
+) -> ServiceLevels {
+    let mut duration = |s: &Spanned<String>| {
+        span(s.get_ref()).or_else(|| {
+            problem(
+                s.span().start,
+                format!(
+                    "`{}` is not a time span like `30m`, `4h` or `5d`",
+                    s.get_ref()
+                ),
+            );
+            None
+        })
+    };
+    let expire_after = raw.expire_after.as_ref().and_then(&mut duration);
+    let mut levels = BTreeMap::new();
+    let mut later = Vec::new();
+    for (role, level) in &raw.roles {
+        let within = duration(&level.within);
+        let remind_after = level.remind_after.as_ref().and_then(&mut duration);
+        if let (Some(w), Some(r), Some(at)) = (within, remind_after, &level.remind_after)
+            && r >= w
+        {
+            later.push((
+                at.span().start,
+                format!(
+                    "remind_after `{}` must be shorter than within `{}`",
+                    at.get_ref(),
+                    level.within.get_ref()
+                ),
+            ));
+        }
+        if !roles.contains(role.get_ref()) {
+            later.push((
+                role.span().start,
+                format!("`{}` is not a role of the policy", role.get_ref()),
+            ));
+        }
+        for to in &level.escalate_to {
+            if to.get_ref().trim().is_empty() {
+                later.push((
+                    to.span().start,
+                    "escalate_to: a role or a reviewer's name, not empty".to_owned(),
+                ));
+            }
+        }
+        if let Some(within) = within {
+            levels.insert(
+                role.get_ref().clone(),
+                RoleLevel {
+                    within,
+                    remind_after,
+                    escalate_to: level
+                        .escalate_to
+                        .iter()
+                        .map(|t| t.get_ref().trim().to_owned())
+                        .collect(),
+                },
+            );
+        }
+    }
+    let business_hours = raw.business_hours.as_ref().and_then(|b| {
+        let mut time = |s: &Spanned<String>| {
+            NaiveTime::parse_from_str(s.get_ref(), "%H:%M")
+                .ok()
+                .or_else(|| {
+                    later.push((
+                        s.span().start,
+                        format!("`{}` is not a time like `09:00`", s.get_ref()),
+                    ));
+                    None
+                })
+        };
+        let (start, end) = (time(&b.start), time(&b.end));
+        if let (Some(s), Some(e)) = (start, end)
+            && e <= s
+        {
+            later.push((b.end.span().start, "end must be after start".to_owned()));
+        }
+        let days: Vec<chrono::Weekday> = b
+            .days
+            .iter()
+            .filter_map(|d| {
+                d.get_ref().parse().ok().or_else(|| {
+                    later.push((
+                        d.span().start,
+                        format!("`{}` is not a day like `mon`", d.get_ref()),
+                    ));
+                    None
+                })
+            })
+            .collect();
+        let timezone = b.timezone.get_ref().parse().ok().or_else(|| {
+            later.push((
+                b.timezone.span().start,
+                format!(
+                    "`{}` is not a time zone like `Europe/London`",
+                    b.timezone.get_ref()
+                ),
+            ));
+            None
+        });
+        Some(BusinessHours {
+            start: start?,
+            end: end?,
+            days,
+            timezone: timezone?,
+        })
+    });
+    for (at, message) in later {
+        problem(at, message);
+    }
+    ServiceLevels {
+        business_hours,
+        roles: levels,
+        expire_after,
     }
 }

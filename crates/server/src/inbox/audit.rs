@@ -260,8 +260,15 @@ fn described(event: &str, d: &Value) -> Option<String> {
             s
         }
         E::Approval {
-            revision, roles: r, ..
-        } => format!("Approved revision {revision} as {}", roles(&r)),
+            revision,
+            roles: r,
+            via,
+            ..
+        } => format!(
+            "Approved revision {revision} as {}{}",
+            roles(&r),
+            from(via.as_deref())
+        ),
         E::Edit {
             revision,
             previous_revision,
@@ -278,7 +285,14 @@ fn described(event: &str, d: &Value) -> Option<String> {
             }
             s
         }
-        E::Rejection { revision, reason } => format!("Rejected revision {revision}: “{reason}”"),
+        E::Rejection {
+            revision,
+            reason,
+            via,
+        } => format!(
+            "Rejected revision {revision}{}: “{reason}”",
+            from(via.as_deref())
+        ),
         E::Release {
             delivery: how,
             next_attempt_at,
@@ -362,6 +376,29 @@ fn described(event: &str, d: &Value) -> Option<String> {
             "Notification address set to {}",
             email.as_deref().unwrap_or("none")
         ),
+        E::ServiceLevel { step, due_at, .. } => {
+            let (what, role) = step.split_once('.').unwrap_or((step.as_str(), ""));
+            let role = super::words(role);
+            let due = due_at.format("%Y-%m-%d %H:%M UTC");
+            match what {
+                "remind" => format!("Reminded the {role}: due {due}"),
+                "escalate" => format!("Escalated: the {role} did not decide by {due}"),
+                _ => format!("Service level step {step} (due {due})"),
+            }
+        }
+        E::Expiry {
+            deadline,
+            waiting_for,
+            ..
+        } => format!(
+            "Expired at {}, still waiting for {}: it will not be sent",
+            deadline.format("%Y-%m-%d %H:%M UTC"),
+            roles(&waiting_for)
+        ),
+        E::ReviewerChat { chat, user_id, .. } => match user_id {
+            Some(id) => format!("Known in {chat} as {id}"),
+            None => format!("No longer known in {chat}"),
+        },
         E::PasswordChange(_) => "Password changed".to_owned(),
         E::PasswordReset(a) => format!("Password of {} reset; their sessions ended", a.name),
         E::LoginThrottled {
@@ -512,6 +549,18 @@ pub async fn page(
     )
 }
 
+/// Where a decision was made, when not in the inbox or through the API.
+fn from(via: Option<&str>) -> &'static str {
+    match via {
+        Some("email_link") => " from the e-mail's link",
+        Some("email_reply") => " by replying to the e-mail",
+        Some("slack") => " in Slack",
+        Some("teams") => " in Teams",
+        Some(_) => " from elsewhere",
+        None => "",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -637,3 +686,4 @@ mod tests {
         );
     }
 }
+

@@ -372,7 +372,7 @@ fn quiet_hours_row(
 
 /// The decision's reasons split for the page: the kind's base tier, which reads like a
 /// reason *not* to hold, apart from the reasons that made the decision stricter.
-fn split_reasons(reasons: &[Reason]) -> (Option<String>, Vec<String>) {
+pub(super) fn split_reasons(reasons: &[Reason]) -> (Option<String>, Vec<String>) {
     let base = reasons.iter().find_map(|r| match r {
         Reason::BaseTier { tier, .. } => Some(tier_words(tier.as_str())),
         _ => None,
@@ -423,9 +423,9 @@ fn deal_card(
 /// What the approve button approves, in the reviewer's words: "Approve the e-mail to
 /// dana@acme.example as deal desk (revision 2)". The revision is named once an edit made
 /// more than one, since that is what the approval is bound to.
-fn approve_label(
+pub(super) fn approve_label(
     view: &ActionView,
-    reviewer: &Reviewer,
+    roles: &BTreeSet<String>,
     opportunity: Option<&str>,
     revision: i64,
 ) -> String {
@@ -438,9 +438,7 @@ fn approve_label(
         (ActionKind::NOTIFY_INTERNAL, _, _) => "the internal notification".to_owned(),
         (kind, _, _) => format!("this {}", super::kind_words(kind)),
     };
-    let covers: Vec<&String> = reviewer
-        .account
-        .roles
+    let covers: Vec<&String> = roles
         .iter()
         .filter(|r| view.missing_roles.contains(*r))
         .collect();
@@ -457,7 +455,7 @@ fn approve_label(
 /// A CRM update as the reviewer must see it: each field with its value in the CRM now
 /// (as Countersign last heard it) and the value proposed. Fields Countersign does not
 /// keep say so rather than showing an empty "now".
-fn change_rows(
+pub(super) fn change_rows(
     update: &countersign_engine::payload::OpportunityUpdate,
     now: Option<&countersign_store::OpportunityRecord>,
 ) -> Vec<minijinja::Value> {
@@ -596,6 +594,9 @@ fn may_act(view: &ActionView, reviewer: &Reviewer, protected: bool, authz: &Auth
                 "Draft only: the rep sends or applies it by hand; nothing to decide here."
             }
             ActionStatus::Denied => "Refused by the gate: it cannot be approved.",
+            ActionStatus::Expired => {
+                "Expired: nobody decided it in time, so it will not be sent. The tool is told it expired."
+            }
             ActionStatus::Held => "",
         };
         return MayAct {
@@ -1022,7 +1023,12 @@ pub async fn page(
         })
         .collect();
     let may = may_act(&view, &reviewer, protected(&view), &state.policy().authz);
-    let approve_label = approve_label(&view, &reviewer, opportunity.as_deref(), latest.number);
+    let approve_label = approve_label(
+        &view,
+        &reviewer.account.roles,
+        opportunity.as_deref(),
+        latest.number,
+    );
     let next_item_id = if notice.done.is_empty() {
         None
     } else {

@@ -5,8 +5,8 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, put};
 use chrono::Utc;
-use countersign_store::PasswordSet;
-use serde::Deserialize;
+use countersign_store::{Chat, PasswordSet};
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::auth::{Caller, PeerIp, hash_password};
@@ -19,6 +19,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/v1/accounts", get(list).post(create))
         .route("/v1/accounts/{name}/password", put(set_password))
+        .route("/v1/accounts/{name}/chat", put(set_chat))
 }
 
 /// A new account.
@@ -192,4 +193,71 @@ pub async fn set_password(
         .await?;
     state.auth_cache.clear();
     Ok(ApiJson(AccountBody::from(&account)))
+}
+
+/// Who a reviewer is in Slack and Teams: their clicks and commands there act as them.
+#[derive(Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChatIds {
+    /// The Slack user id (`U024BE7LH`); `null` or absent clears it.
+    #[schema(max_length = 64, pattern = "^[A-Za-z0-9-]*$")]
+    pub slack_user_id: Option<String>,
+    /// The Azure AD object id Teams sends as `from.aadObjectId`; `null` or absent clears it.
+    #[schema(max_length = 64, pattern = "^[A-Za-z0-9-]*$")]
+    pub teams_user_id: Option<String>,
+}
+
+/// Set who an account is in Slack and Teams (admins; audited as `reviewer_chat`).
+#[utoipa::path(
+    put, path = "/v1/accounts/{name}/chat", tag = "accounts",
+    params(("name" = String, Path, description = "The account's name")),
+    request_body = ChatIds,
+    responses(
+        (status = 200, description = "Set", body = ChatIds),
+        (status = 400, response = crate::openapi::BadRequest),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 413, response = crate::openapi::TooLarge),
+        (status = 415, response = crate::openapi::UnsupportedMediaType),
+        (status = 422, response = crate::openapi::Invalid),
+        (status = 429, response = crate::openapi::RateLimited),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn set_chat(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(name): ApiPath<String>,
+    // Read as an object first: serde would take a struct of two options from `[null, null]`.
+    ApiJson(body): ApiJson<serde_json::Map<String, serde_json::Value>>,
+) -> Result<ApiJson<ChatIds>, ApiError> {
+    let admin = caller.principal.admin()?;
+    let req: ChatIds = serde_json::from_value(serde_json::Value::Object(body))
+        .map_err(|e| ApiError::validation("body", e.to_string()))?;
+    let actor = format!("reviewer:{}", admin.name);
+    state
+        .store
+        .set_reviewer_chat(
+            &name,
+            Chat::Slack,
+            req.slack_user_id.as_deref(),
+            &actor,
+            Utc::now(),
+        )
+        .await?;
+    let reviewer = state
+        .store
+        .set_reviewer_chat(
+            &name,
+            Chat::Teams,
+            req.teams_user_id.as_deref(),
+            &actor,
+            Utc::now(),
+        )
+        .await?;
+    Ok(ApiJson(ChatIds {
+        slack_user_id: reviewer.slack_user_id,
+        teams_user_id: reviewer.teams_user_id,
+    }))
 }

@@ -7,7 +7,9 @@ use std::sync::Arc;
 
 use chrono::Utc;
 use countersign_engine::{Action, Context, DecisionRecord, Policy};
-use countersign_store::{ActionStatus, ActionView, ApprovalOutcome, Edit, Proposal, StoreError};
+use countersign_store::{
+    ActionStatus, ActionView, ApprovalOutcome, Edit, Proposal, StoreError, Via,
+};
 
 use crate::auth::Principal;
 use crate::decide::decide_within;
@@ -118,15 +120,31 @@ pub async fn approve(
     revision: i64,
 ) -> Result<ApprovalOutcome, ApiError> {
     let reviewer = principal.account()?;
-    let view = visible(state, principal, action_id).await?;
+    visible(state, principal, action_id).await?;
+    approve_via(state, &reviewer.name, action_id, revision, None).await
+}
+
+/// Approves as the reviewer a link, a reply or a chat vouched for (`via`; `None` for the
+/// inbox and the API, whose callers checked visibility). The store checks the rest, as for
+/// every approval: the revision is the latest, the reviewer holds a needed role,
+/// separation of duties.
+pub async fn approve_via(
+    state: &AppState,
+    reviewer: &str,
+    action_id: &str,
+    revision: i64,
+    via: Option<Via>,
+) -> Result<ApprovalOutcome, ApiError> {
     let policy = state.policy();
     let outcome = state
         .store
-        .approve(action_id, revision, &reviewer.name, &policy, Utc::now())
+        .approve_via(action_id, revision, reviewer, &policy, via, Utc::now())
         .await?;
     metrics::counter!(crate::metrics::REVIEWS, "outcome" => "approval").increment(1);
-    if outcome.status == ActionStatus::Approved {
-        let waited = (Utc::now() - view.created_at).num_milliseconds().max(0);
+    if outcome.status == ActionStatus::Approved
+        && let Ok(created) = state.store.action_created_at(action_id).await
+    {
+        let waited = (Utc::now() - created).num_milliseconds().max(0);
         #[allow(clippy::cast_precision_loss, reason = "a latency for a histogram")]
         metrics::histogram!(crate::metrics::APPROVAL_SECONDS).record(waited as f64 / 1000.0);
     }
@@ -160,9 +178,20 @@ pub async fn reject(
 ) -> Result<(), ApiError> {
     let reviewer = principal.account()?;
     visible(state, principal, action_id).await?;
+    reject_via(state, &reviewer.name, action_id, reason, None).await
+}
+
+/// Rejects as the reviewer a link, a reply or a chat vouched for (see [`approve_via`]).
+pub async fn reject_via(
+    state: &AppState,
+    reviewer: &str,
+    action_id: &str,
+    reason: &str,
+    via: Option<Via>,
+) -> Result<(), ApiError> {
     state
         .store
-        .reject(action_id, &reviewer.name, reason, Utc::now())
+        .reject_via(action_id, reviewer, reason, via, Utc::now())
         .await?;
     metrics::counter!(crate::metrics::REVIEWS, "outcome" => "rejection").increment(1);
     Ok(())

@@ -222,6 +222,12 @@ fn rows() -> Vec<Row> {
             None,
             [200, 200, 200, 200, 200, 200, 200, 200],
         ),
+        row(
+            M::PUT,
+            "/v1/accounts/rita.rep/chat",
+            Some(json!({"slack_user_id": "U0RITA", "teams_user_id": null})),
+            [401, 403, 403, 403, 403, 403, 403, 200],
+        ),
         // Last: a password change ends the account's sessions.
         row(
             M::PUT,

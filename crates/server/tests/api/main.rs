@@ -33,6 +33,7 @@ macro_rules! api_test {
 
 mod actions;
 mod authz;
+mod channels;
 mod errors;
 mod generated_client;
 mod health;

@@ -316,14 +316,21 @@ pub async fn overflow_x(page: &Page) -> i64 {
 
 /// The first elements that reach past the viewport's right edge, to say what is too wide.
 pub async fn too_wide(page: &Page) -> Vec<String> {
+    // Elements, and text whose line runs past its element (a long unbreakable word).
     eval(
         page,
         "(() => { const w = document.documentElement.clientWidth; \
-         return [...document.querySelectorAll('body *')] \
-           .filter(e => e.getBoundingClientRect().right > w + 1).slice(0, 6) \
-           .map(e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') \
-             + (typeof e.className === 'string' && e.className ? '.' + e.className.trim().split(/\\s+/).join('.') : '') \
-             + ' to ' + Math.round(e.getBoundingClientRect().right) + ' px'); })()",
+         const name = e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') \
+             + (typeof e.className === 'string' && e.className ? '.' + e.className.trim().split(/\\s+/).join('.') : ''); \
+         const wide = [...document.querySelectorAll('body *')] \
+           .filter(e => e.getBoundingClientRect().right > w + 1) \
+           .map(e => name(e) + ' to ' + Math.round(e.getBoundingClientRect().right) + ' px'); \
+         const walk = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT); \
+         while (walk.nextNode()) { const r = document.createRange(); r.selectNodeContents(walk.currentNode); \
+           const right = r.getBoundingClientRect().right; \
+           if (right > w + 1) wide.push('text “' + walk.currentNode.textContent.trim().slice(0, 40) + '” in ' \
+             + name(walk.currentNode.parentElement) + ' to ' + Math.round(right) + ' px'); } \
+         return wide.slice(0, 6); })()",
     )
     .await
 }

@@ -49,6 +49,10 @@ pub enum AuditEvent {
         /// The Cedar policies that allowed it.
         #[serde(default)]
         policies: Vec<String>,
+        /// Where the reviewer approved from when not the inbox or the API: `email_link`,
+        /// `email_reply`, `slack`, `teams`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        via: Option<String>,
     },
     Edit {
         revision: i64,
@@ -60,6 +64,9 @@ pub enum AuditEvent {
     Rejection {
         revision: i64,
         reason: String,
+        /// As for an approval.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        via: Option<String>,
     },
     /// Released to the outbox (`delivery` `none` when there is nothing to deliver).
     Release {
@@ -86,6 +93,9 @@ pub enum AuditEvent {
         roles: BTreeSet<String>,
         emailed: Vec<String>,
         slack: bool,
+        /// Written only when a Teams card was posted, so earlier records encode the same.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        teams: bool,
         occasion: Option<String>,
     },
     AccountRegistration {
@@ -140,6 +150,24 @@ pub enum AuditEvent {
     ReviewerEmail {
         reviewer_id: i64,
         email: Option<String>,
+    },
+    /// A service level reminded (`remind.<role>`) or escalated (`escalate.<role>`).
+    ServiceLevel {
+        revision: i64,
+        step: String,
+        due_at: DateTime<Utc>,
+    },
+    /// Nobody decided in time: the item expired, never to be sent.
+    Expiry {
+        revision: i64,
+        deadline: DateTime<Utc>,
+        waiting_for: BTreeSet<String>,
+    },
+    /// Who a reviewer is in a chat (`slack` or `teams`); `None` clears it.
+    ReviewerChat {
+        reviewer_id: i64,
+        chat: String,
+        user_id: Option<String>,
     },
 }
 

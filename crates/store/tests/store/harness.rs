@@ -98,6 +98,27 @@ impl TestDb {
 
     /// Runs raw SQL (the same text on both backends), as an attacker with database access
     /// would. Returns the number of rows changed.
+    /// Runs `sql` on a connection of its own, with the database's error as text.
+    pub async fn try_exec(&self, sql: &str) -> Result<u64, String> {
+        let done = match self.kind {
+            Kind::Sqlite => {
+                let mut c = sqlx::SqliteConnection::connect(&self.url).await.unwrap();
+                sqlx::query(AssertSqlSafe(sql.to_owned()))
+                    .execute(&mut c)
+                    .await
+                    .map(|r| r.rows_affected())
+            }
+            Kind::Postgres => {
+                let mut c = sqlx::PgConnection::connect(&self.url).await.unwrap();
+                sqlx::query(AssertSqlSafe(sql.to_owned()))
+                    .execute(&mut c)
+                    .await
+                    .map(|r| r.rows_affected())
+            }
+        };
+        done.map_err(|e| e.to_string())
+    }
+
     pub async fn exec(&self, sql: &str) -> u64 {
         match self.kind {
             Kind::Sqlite => {

@@ -40,3 +40,4 @@ mod propose;
 mod queue;
 mod registry;
 mod reports;
+mod service_levels;

@@ -17,6 +17,7 @@ async fn notifying(t: &TestDb) -> Store {
                 slack: true,
                 inbox_url: Some("https://cs.example.com/".to_owned()),
                 email_from: Some("Countersign <countersign@seller.example>".to_owned()),
+                ..Notifications::default()
             },
             ..StoreOptions::default()
         },

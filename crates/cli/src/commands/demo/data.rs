@@ -153,8 +153,8 @@ pub struct Entry {
     pub expect: Expect,
     pub action: Action,
     pub steps: Vec<Step>,
-    /// The status the story ends in: `allowed`, `held`, `approved`, `rejected`, `denied`
-    /// or `draft_only`.
+    /// The status the story ends in: `allowed`, `held`, `approved`, `rejected`, `denied`,
+    /// `draft_only` or `expired`.
     pub outcome: String,
 }
 
@@ -275,11 +275,12 @@ fn entry(mut table: toml::Table, tz: Tz, day0: chrono::NaiveDate) -> anyhow::Res
         "rejected",
         "denied",
         "draft_only",
+        "expired",
     ]
     .contains(&outcome.as_str())
     {
         bail!(
-            "outcome: `{outcome}` is not allowed, held, approved, rejected, denied or draft_only"
+            "outcome: `{outcome}` is not allowed, held, approved, rejected, denied, draft_only or expired"
         );
     }
     Ok(Entry {

@@ -41,6 +41,8 @@ pub struct Summary {
     pub rejected: usize,
     pub denied: usize,
     pub draft_only: usize,
+    /// Held until nobody could decide any more (the policy's service levels).
+    pub expired: usize,
     /// Proposals from a tool the registry does not know (denied as shadow AI).
     pub shadow_ai: usize,
     /// Outbox items delivered (written to the pickup directory) and still waiting
@@ -243,8 +245,17 @@ pub async fn seed(
                 }
             }
         }
+        // Service levels as the history unfolds: reminders, escalations, expiry.
+        store
+            .sweep_service_levels(&policy, *at)
+            .await
+            .map_err(flat)?;
         deliver_until(&worker, *at).await?;
     }
+    store
+        .sweep_service_levels(&policy, now)
+        .await
+        .map_err(flat)?;
     // Every story must end where the script says: an edit can add roles the script's
     // approvers do not hold, and a policy change can make one approval too few.
     for e in &entries {
@@ -455,6 +466,7 @@ async fn summarize(
         rejected: 0,
         denied: 0,
         draft_only: 0,
+        expired: 0,
         shadow_ai: entries
             .iter()
             .filter(|e| !registered.contains(e.tool.as_str()))
@@ -484,6 +496,7 @@ async fn summarize(
         match view.status {
             ActionStatus::Allowed => s.allowed += 1,
             ActionStatus::Held => s.held += 1,
+            ActionStatus::Expired => s.expired += 1,
             ActionStatus::Approved => {
                 s.approved += 1;
                 if view.revisions.len() > 1 {
@@ -601,6 +614,7 @@ mod tests {
                 summary.rejected,
                 summary.denied,
                 summary.draft_only,
+                summary.expired,
             );
             assert_eq!(*first.get_or_insert(counts), counts, "at {now}");
         }
