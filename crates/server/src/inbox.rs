@@ -19,6 +19,7 @@
 
 pub mod act;
 pub mod audit;
+pub mod bulk;
 pub mod charts;
 pub mod dashboard;
 pub mod item;
@@ -70,6 +71,8 @@ pub fn router() -> Router<AppState> {
         .route("/inbox/items/{action_id}/edit", post(item::edit))
         .route("/inbox/items/{action_id}/reject", post(item::reject))
         .route("/inbox/act/{token}", get(act::page).post(act::submit))
+        .route("/inbox/bulk", post(bulk::confirm))
+        .route("/inbox/bulk/approve", post(bulk::approve))
         .route("/inbox/static/inbox.css", get(css))
         .route("/inbox/static/revalidate.js", get(revalidate_js))
         .layer(middleware::from_fn(error_pages))
@@ -121,6 +124,7 @@ fn templates() -> Result<&'static Environment<'static>, PageError> {
             ("item.html", include_str!("../templates/item.html")),
             ("error.html", include_str!("../templates/error.html")),
             ("act.html", include_str!("../templates/act.html")),
+            ("bulk.html", include_str!("../templates/bulk.html")),
             ("audit.html", include_str!("../templates/audit.html")),
             (
                 "dashboard.html",

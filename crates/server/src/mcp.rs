@@ -246,7 +246,7 @@ impl CountersignMcp {
 
     #[tool(
         name = "read_decision",
-        description = "Read the current state of an action this tool proposed: its decision, status (allowed, held, approved, rejected, draft_only, denied), the roles still missing, reviewers' edits and delivery. Use it to follow up on a `hold`: `approved` means Countersign delivers it; `rejected` means do not send it."
+        description = "Read the current state of an action this tool proposed: its decision, status (allowed, held, approved, rejected, draft_only, denied, expired), the roles still missing, reviewers' edits and delivery. Use it to follow up on a `hold`: `approved` means Countersign delivers it; `rejected` means do not send it; `expired` means nobody decided in time, so it was never sent (propose it again, fresh, if it still matters)."
     )]
     async fn read_decision(
         &self,

@@ -61,6 +61,8 @@ pub enum StatusName {
     Rejected,
     DraftOnly,
     Denied,
+    /// Nobody decided it within the policy's `[review] expire_after`: never sent.
+    Expired,
 }
 
 /// One thing a detector saw.
@@ -312,6 +314,11 @@ impl ActionBody {
                 "rejected by a reviewer ({}): do not send it; tell the rep",
                 v.rejection_reason.as_deref().unwrap_or("no reason given")
             ),
+            countersign_store::ActionStatus::Expired => {
+                "expired: nobody decided it in time, so it was never sent; do not send it \
+                 yourself; propose it again, fresh, if it still matters"
+                    .to_owned()
+            }
             _ => next_step(&latest.decision, &v.action_id),
         };
         Some(Self {

@@ -95,6 +95,8 @@ pub struct QueueItem {
     /// The latest revision's findings (the inbox filters on their category and subtopic).
     pub findings: Vec<countersign_engine::Finding>,
     pub created_at: DateTime<Utc>,
+    /// When the latest revision entered the queues: service levels count from here.
+    pub revised_at: DateTime<Utc>,
 }
 
 /// One revision of an action.

@@ -72,7 +72,7 @@ pub use reports::{
     HoldReason, Latency, Overrides, percentile,
 };
 pub use review_links::{Chat, LinkRefusal, LinkVerb, ReviewLink, Via};
-pub use service_levels::SweepReport;
+pub use service_levels::{RoleService, ServiceReport, SweepReport};
 pub use shadow::{Sighting, SightingRow};
 pub use throttle::FREE_FAILURES as LOGIN_FREE_FAILURES;
 

@@ -321,7 +321,7 @@ macro_rules! page {
         concat!(
             "SELECT a.action_id, a.kind, a.tool_name, a.on_behalf_of, a.recipient_email, \
                     a.created_at, a.latest_revision, r.action_json, r.decision_json, \
-                    r.required_roles, ",
+                    r.required_roles, r.created_at AS revised_at, ",
             missing_roles!($d),
             " AS missing_roles",
             held!(),
@@ -510,6 +510,7 @@ fn item_from(row: &Row) -> Result<QueueItem, StoreError> {
         reasons: decision.reasons,
         findings: decision.findings,
         created_at: row.get("created_at")?,
+        revised_at: row.get("revised_at")?,
     })
 }
 

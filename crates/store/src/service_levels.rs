@@ -187,3 +187,125 @@ impl Store {
         Ok(report)
     }
 }
+
+/// How one role keeps its service level.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RoleService {
+    pub role: String,
+    /// The policy's time to decide (`4h`), `None` when the policy sets none.
+    pub within_minutes: Option<i64>,
+    /// Approvals the role gave in the window, and how long after the revision they
+    /// approved entered the queues.
+    pub approvals: i64,
+    pub p50_seconds: Option<i64>,
+    pub p90_seconds: Option<i64>,
+    /// Approvals given after the role's deadline.
+    pub late: i64,
+    /// Held items that wait for the role now, and those past its deadline.
+    pub waiting: i64,
+    pub overdue: i64,
+}
+
+/// The service levels over a window: per role, and the items that expired.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ServiceReport {
+    pub roles: Vec<RoleService>,
+    pub expired: i64,
+}
+
+impl Store {
+    /// Time to decision per role for approvals given since `since`, and what waits now.
+    pub async fn service_report(
+        &self,
+        policy: &Policy,
+        since: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<ServiceReport, StoreError> {
+        let levels = &policy.config.review;
+        let mut tx = self.pool.read().await?;
+        let mut waits: std::collections::BTreeMap<String, Vec<(i64, bool)>> = Default::default();
+        let rows = tx
+            .fetch_all(
+                tx.query(
+                    "SELECT ap.roles, ap.created_at AS approved_at, r.created_at AS since \
+                     FROM approval ap JOIN revision r ON r.revision_id = ap.revision_id \
+                     WHERE ap.created_at >= $1 AND ap.created_at <= $2",
+                )
+                .bind(micros(since))
+                .bind(micros(now)),
+            )
+            .await?;
+        for row in &rows {
+            let roles: BTreeSet<String> = row.json("roles")?;
+            let approved: DateTime<Utc> = row.get("approved_at")?;
+            let entered: DateTime<Utc> = row.get("since")?;
+            for role in roles {
+                let late = levels.due(&role, entered).is_some_and(|due| approved > due);
+                waits
+                    .entry(role)
+                    .or_default()
+                    .push(((approved - entered).num_seconds().max(0), late));
+            }
+        }
+        let held = tx
+            .fetch_all(tx.query(
+                "SELECT a.action_id, r.created_at AS since FROM action a JOIN revision r \
+                   ON r.action_id = a.action_id AND r.number = a.latest_revision \
+                 WHERE a.status = 'held'",
+            ))
+            .await?;
+        let mut waiting: std::collections::BTreeMap<String, (i64, i64)> = Default::default();
+        for row in &held {
+            let id: String = row.get("action_id")?;
+            let entered: DateTime<Utc> = row.get("since")?;
+            let (_, _, _, missing) = approvals::still_needed(&mut tx, &id, now).await?;
+            for role in missing {
+                let overdue = levels.due(&role, entered).is_some_and(|due| now > due);
+                let w = waiting.entry(role).or_default();
+                w.0 += 1;
+                w.1 += i64::from(overdue);
+            }
+        }
+        let expired: i64 = tx
+            .fetch_one(
+                tx.query(
+                    "SELECT COUNT(*) AS n FROM action WHERE status = 'expired' \
+                     AND updated_at >= $1 AND updated_at <= $2",
+                )
+                .bind(micros(since))
+                .bind(micros(now)),
+            )
+            .await?
+            .get("n")?;
+        let roles = policy
+            .config
+            .roles
+            .iter()
+            .filter(|r| {
+                waits.contains_key(*r) || waiting.contains_key(*r) || levels.roles.contains_key(*r)
+            })
+            .map(|role| {
+                let mut took: Vec<i64> = waits
+                    .get(role)
+                    .map(|w| w.iter().map(|(s, _)| *s).collect())
+                    .unwrap_or_default();
+                took.sort_unstable();
+                let (now_waiting, overdue) = waiting.get(role).copied().unwrap_or_default();
+                RoleService {
+                    role: role.clone(),
+                    within_minutes: levels.roles.get(role).map(|l| l.within.num_minutes()),
+                    approvals: i64::try_from(took.len()).unwrap_or(i64::MAX),
+                    p50_seconds: crate::percentile(&took, 0.5),
+                    p90_seconds: crate::percentile(&took, 0.9),
+                    late: waits.get(role).map_or(0, |w| {
+                        i64::try_from(w.iter().filter(|(_, late)| *late).count())
+                            .unwrap_or(i64::MAX)
+                    }),
+                    waiting: now_waiting,
+                    overdue,
+                }
+            })
+            .collect();
+        Ok(ServiceReport { roles, expired })
+    }
+}

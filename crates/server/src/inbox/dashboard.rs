@@ -214,6 +214,9 @@ pub async fn page(
         &delivery_bars,
     );
     let total_sent: i64 = d.deliveries.iter().map(|c| c.sent).sum();
+    let policy = state.policy();
+    let service = state.store.service_report(&policy, d.since, now).await?;
+    let business = policy.config.review.business_hours.is_some();
     let allowed: i64 = d.by_kind.iter().map(|r| r.allowed).sum();
     render(
         "dashboard.html",
@@ -253,6 +256,21 @@ pub async fn page(
                 day => c.day.format("%Y-%m-%d (%a)").to_string(), sent => c.sent,
             }).collect::<Vec<_>>(),
             total_sent,
+            service => service.roles.iter().map(|r| minijinja::context! {
+                role => r.role.clone(),
+                level => r.within_minutes.map(|m| {
+                    let span = duration(m * 60).replace(".0 ", " ");
+                    if business { format!("{span}, business hours") } else { span }
+                }),
+                approvals => r.approvals,
+                p50 => r.p50_seconds.map(duration),
+                p90 => r.p90_seconds.map(duration),
+                late => r.late,
+                waiting => r.waiting,
+                overdue => r.overdue,
+            }).collect::<Vec<_>>(),
+            expired => service.expired,
+            overdue => service.roles.iter().map(|r| r.overdue).sum::<i64>(),
             charts => minijinja::context! {
                 per_tier => safe(per_tier), per_kind => safe(per_kind), reasons => safe(reasons),
                 latency => safe(latency), overrides => safe(overrides), deliveries => safe(deliveries),

@@ -938,6 +938,7 @@ pub async fn page(
             }
         })
         .collect();
+    let levels = state.policy().config.review.clone();
     let roles: Vec<_> = latest
         .required_roles
         .iter()
@@ -951,7 +952,17 @@ pub async fn page(
             // An edit never loosens: a role an earlier revision needed stays required even
             // when the latest text no longer triggers it. Say so, or the role looks unexplained.
             let carried = !latest.decision.roles.contains(role);
-            minijinja::context! { role, by, missing => view.missing_roles.contains(role), carried }
+            // The role's service level, counted from when this revision entered the queue.
+            let due = levels.due(role, latest.created_at).map(|d| {
+                let at = d.format("%a %d %b %H:%M UTC");
+                if d > Utc::now() {
+                    format!("due by {at}")
+                } else {
+                    format!("overdue since {at}")
+                }
+            });
+            let overdue = levels.due(role, latest.created_at).is_some_and(|d| d <= Utc::now());
+            minijinja::context! { role, by, missing => view.missing_roles.contains(role), carried, due, overdue }
         })
         .collect();
     let approvals: Vec<_> = view

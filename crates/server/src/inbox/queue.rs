@@ -13,6 +13,7 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Html;
 use chrono::{DateTime, Duration, Utc};
+use countersign_engine::service_level::ServiceLevels;
 use countersign_store::{QueueCursor, QueueItem, QueueQuery};
 use serde::{Deserialize, Serialize};
 
@@ -134,6 +135,13 @@ struct Row {
     categories: Vec<String>,
     age: String,
     created_at: String,
+    /// When the reviewer's role (or, on the rep's list, the first missing role) must have
+    /// decided: "due in 3 h", "overdue 2 h".
+    due: Option<String>,
+    overdue: bool,
+    revision: i64,
+    /// May be ticked for bulk approval: waits for the reviewer, and no protected moment.
+    bulk: bool,
 }
 
 /// "3 min", "5 h", "2 d".
@@ -164,13 +172,14 @@ pub async fn page(
     }
     let now = Utc::now();
     let queue = state.store.queue_page(&f.query(account, now)?, now).await?;
+    let levels = state.policy().config.review.clone();
 
     // Counts per role the reviewer holds, zeros included (an admin: every role with items).
     let counts: BTreeMap<String, i64> = queue.counts.clone();
     let rows: Vec<Row> = queue
         .items
         .iter()
-        .map(|i| row(i, &account.roles, now))
+        .map(|i| row(i, &account.roles, &levels, now))
         .collect();
     // A rep's own held items: what they proposed (through their tools) that waits for
     // someone else. Not theirs to approve, but theirs to know about.
@@ -189,7 +198,7 @@ pub async fn page(
     let mine: Vec<Row> = mine
         .items
         .iter()
-        .map(|i| row(i, &BTreeSet::new(), now))
+        .map(|i| row(i, &BTreeSet::new(), &levels, now))
         .collect();
     let facets = &queue.facets;
     render(
@@ -218,7 +227,16 @@ pub async fn page(
     )
 }
 
-fn row(i: &QueueItem, mine: &BTreeSet<String>, now: DateTime<Utc>) -> Row {
+fn row(i: &QueueItem, mine: &BTreeSet<String>, levels: &ServiceLevels, now: DateTime<Utc>) -> Row {
+    // The reviewer's own roles first; on a list of someone else's roles, the earliest.
+    let watched: Vec<&String> = match i.missing_roles.intersection(mine).collect::<Vec<_>>() {
+        own if own.is_empty() => i.missing_roles.iter().collect(),
+        own => own,
+    };
+    let due = watched
+        .iter()
+        .filter_map(|r| levels.due(r, i.revised_at))
+        .min();
     Row {
         action_id: i.action_id.clone(),
         subject: if i.subject.is_empty() {
@@ -260,6 +278,17 @@ fn row(i: &QueueItem, mine: &BTreeSet<String>, now: DateTime<Utc>) -> Row {
             .collect(),
         age: age(i.created_at, now),
         created_at: i.created_at.format("%Y-%m-%d %H:%M UTC").to_string(),
+        due: due.map(|d| {
+            if d > now {
+                format!("due in {}", age(now, d))
+            } else {
+                format!("overdue {}", age(d, now))
+            }
+        }),
+        overdue: due.is_some_and(|d| d <= now),
+        revision: i.revision,
+        bulk: !i.missing_roles.is_disjoint(mine)
+            && !i.findings.iter().any(|f| f.category.is_protected()),
     }
 }
 
@@ -306,6 +335,7 @@ mod tests {
             ],
             findings: Vec::new(),
             created_at: Utc::now(),
+            revised_at: Utc::now(),
         }
     }
 
@@ -319,14 +349,25 @@ mod tests {
                 .filter_map(|p| p.get_attr("text").ok().map(|t| t.to_string()))
                 .collect::<String>()
         };
-        let security = row(&item, &BTreeSet::from(["security".to_owned()]), Utc::now());
+        let none = ServiceLevels::default();
+        let security = row(
+            &item,
+            &BTreeSet::from(["security".to_owned()]),
+            &none,
+            Utc::now(),
+        );
         assert!(
             text(&security).starts_with("objection"),
             "{}",
             text(&security)
         );
         assert_eq!(security.my_roles, ["security"]);
-        let desk = row(&item, &BTreeSet::from(["deal_desk".to_owned()]), Utc::now());
+        let desk = row(
+            &item,
+            &BTreeSet::from(["deal_desk".to_owned()]),
+            &none,
+            Utc::now(),
+        );
         assert!(text(&desk).starts_with("commercial"), "{}", text(&desk));
     }
 

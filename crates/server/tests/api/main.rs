@@ -45,3 +45,4 @@ mod notifications;
 mod probes;
 mod schemathesis;
 mod serve;
+mod service_levels;

@@ -318,7 +318,7 @@ async fn the_dashboard_shows_the_figures_of_the_demo_organisation() {
     let rows: Vec<Vec<String>> = cells(&page, "#queue").await;
     assert!(!rows.is_empty());
     for row in &rows {
-        assert!(row[2].contains(&category), "{row:?} lacks {category}");
+        assert!(row[3].contains(&category), "{row:?} lacks {category}");
     }
     assert!(
         location(&page)

@@ -378,3 +378,108 @@ async fn a_crm_change_shows_before_and_after_at_laptop_and_phone_width() {
     ui.close().await;
     app.stop().await;
 }
+
+/// Bulk approval: CRM stage changes (no protected moment) can be ticked; the confirmation
+/// lists what goes out before anything is approved; each is then approved on its own. A
+/// discount e-mail (a protected moment) has no tick box.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_manager_approves_several_crm_changes_at_once_after_seeing_them_listed() {
+    let Some(ui) = Ui::launch().await else {
+        return;
+    };
+    let app = TestApp::spawn(Kind::Sqlite).await.unwrap();
+    app.account("mo.manager", &["manager", "deal_desk"], false)
+        .await;
+    let first = app
+        .held_crm_change(serde_json::json!({"stage": "Commit"}))
+        .await;
+    let key = app.tool("crm-bot").await;
+    let mut changes = vec![first];
+    for stage in ["Proposal", "Closed Won"] {
+        let r = app
+            .post(
+                "/v1/actions",
+                &key,
+                &serde_json::json!({
+                    "kind": "crm.opportunity.update", "on_behalf_of": "sam.rep",
+                    "target": {"opportunity_id": "o-1"},
+                    "payload": {"changes": {"stage": stage}},
+                }),
+            )
+            .await;
+        assert_eq!(r.body["status"], "held", "{:?}", r.body);
+        changes.push(r.body["action_id"].as_str().unwrap().to_owned());
+    }
+    let discount = held_discount_by(&app, &key).await;
+    let base = app.base.clone();
+    let page = ui.open(&format!("{base}/inbox/login")).await;
+    log_in(&page, &base, "mo.manager", PASSWORD).await;
+    goto(&page, &format!("{base}/inbox")).await;
+    for id in &changes {
+        assert!(
+            exists(&page, &format!("#pick-{id}")).await,
+            "{id} has no tick box"
+        );
+    }
+    assert!(
+        !exists(&page, &format!("#pick-{discount}")).await,
+        "a protected moment must be approved on its own page"
+    );
+    // Ticking a box loads nothing.
+    for id in &changes[..2] {
+        let js =
+            format!("(() => {{ document.getElementById('pick-{id}').click(); return true; }})()");
+        assert!(eval::<bool>(&page, &js).await);
+    }
+    click(&page, "#bulk-review").await;
+    let listed = text(&page, "#bulk-list").await;
+    assert!(
+        listed.contains("Commit") || listed.contains("stage"),
+        "{listed}"
+    );
+    assert_eq!(
+        eval::<i64>(&page, "document.querySelectorAll('#bulk-list > li').length").await,
+        2
+    );
+    assert!(
+        text(&page, "#approve-all")
+            .await
+            .contains("Approve these 2")
+    );
+    // Nothing is approved by the confirmation page itself.
+    for id in &changes {
+        assert_eq!(
+            app.state.store.show(id, Utc::now()).await.unwrap().status,
+            ActionStatus::Held
+        );
+    }
+    shot(&page, "bulk-confirm").await;
+    click(&page, "#approve-all").await;
+    assert!(text(&page, "h1").await.contains("Approved 2 of 2"));
+    shot(&page, "bulk-done").await;
+    let status = |id: String| {
+        let app = &app;
+        async move { app.state.store.show(&id, Utc::now()).await.unwrap().status }
+    };
+    assert_eq!(status(changes[0].clone()).await, ActionStatus::Approved);
+    assert_eq!(status(changes[1].clone()).await, ActionStatus::Approved);
+    assert_eq!(status(changes[2].clone()).await, ActionStatus::Held);
+    // Each was audited on its own: one approval record per item.
+    let audit = app.audit_export().await;
+    for id in &changes[..2] {
+        assert!(
+            audit
+                .lines()
+                .any(|l| l.contains("\"event\":\"approval\"") && l.contains(id.as_str())),
+            "no approval record for {id}"
+        );
+    }
+    ui.close().await;
+    app.stop().await;
+}
+
+async fn held_discount_by(app: &TestApp, key: &str) -> String {
+    let r = app.propose_email(key, "dana@acme.example", DISCOUNT).await;
+    assert_eq!(r.body["status"], "held", "{:?}", r.body);
+    r.body["action_id"].as_str().unwrap().to_owned()
+}
