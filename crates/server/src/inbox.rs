@@ -22,6 +22,7 @@ pub mod audit;
 pub mod bulk;
 pub mod charts;
 pub mod dashboard;
+pub mod deals;
 pub mod item;
 pub mod login;
 pub mod queue;
@@ -66,6 +67,8 @@ pub fn router() -> Router<AppState> {
         .route("/inbox/logout", post(login::logout))
         .route("/inbox/audit", get(audit::page))
         .route("/inbox/dashboard", get(dashboard::page))
+        .route("/inbox/deals", get(deals::page))
+        .route("/inbox/glossary", get(glossary))
         .route("/inbox/items/{action_id}", get(item::page))
         .route("/inbox/items/{action_id}/approve", post(item::approve))
         .route("/inbox/items/{action_id}/edit", post(item::edit))
@@ -88,6 +91,19 @@ async fn security_headers(mut response: Response) -> Response {
         h.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
     response
+}
+
+/// `GET /inbox/glossary`: the words the pages use, for people.
+async fn glossary(reviewer: Reviewer) -> Result<Html<String>, PageError> {
+    render(
+        "glossary.html",
+        minijinja::context! {
+            account => reviewer.account.name.clone(),
+            csrf => reviewer.csrf(),
+            may_audit => audit::may_see(&reviewer.account),
+            nav => "glossary",
+        },
+    )
 }
 
 async fn css() -> Response {
@@ -125,6 +141,8 @@ fn templates() -> Result<&'static Environment<'static>, PageError> {
             ("error.html", include_str!("../templates/error.html")),
             ("act.html", include_str!("../templates/act.html")),
             ("bulk.html", include_str!("../templates/bulk.html")),
+            ("deals.html", include_str!("../templates/deals.html")),
+            ("glossary.html", include_str!("../templates/glossary.html")),
             ("audit.html", include_str!("../templates/audit.html")),
             (
                 "dashboard.html",

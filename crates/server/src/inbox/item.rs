@@ -1116,6 +1116,15 @@ pub async fn page(
             missing_words => super::roles_in_words(&view.missing_roles),
             next_item => next_item_id,
             subject_segments => minijinja::Value::from(minijinja::value::Serde(segments_in(action.subject(), "subject", findings))),
+            // The buyer's message the draft answers, folded above it.
+            buyer => match &action.payload {
+                countersign_engine::Payload::Email(e) => e.in_reply_to.as_ref().filter(|m| !m.text.trim().is_empty()).map(|m| minijinja::context! {
+                    from => m.from.clone(),
+                    first => m.text.trim().lines().next().unwrap_or_default().chars().take(90).collect::<String>(),
+                    text => m.text.clone(),
+                }),
+                _ => None,
+            },
             about,
             latest_diff,
             rejection,

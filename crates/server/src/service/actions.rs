@@ -102,11 +102,22 @@ pub async fn visible(
                 .iter()
                 .any(|role| account.roles.contains(role))
         });
-    if allowed {
+    // The owner of the deal answers for it: they see what is proposed on it.
+    let owns_deal = !allowed
+        && match &view.opportunity_id {
+            Some(id) => state
+                .store
+                .opportunity(id)
+                .await?
+                .and_then(|o| o.owner)
+                .is_some_and(|owner| owner == account.name),
+            None => false,
+        };
+    if allowed || owns_deal {
         Ok(view)
     } else {
         Err(ApiError::forbidden(format!(
-            "action `{action_id}` needs none of your roles and is not on your behalf"
+            "action `{action_id}` needs none of your roles, is not on your behalf and not on a deal you own"
         )))
     }
 }

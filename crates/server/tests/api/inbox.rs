@@ -625,3 +625,54 @@ async fn the_edit_form_says_whose_approval_an_edit_voids(kind: Kind) {
     app.stop().await;
 }
 api_test!(the_edit_form_says_whose_approval_an_edit_voids);
+
+/// A reply shows the buyer's message it answers, folded above the draft; the glossary
+/// explains the words the pages use.
+async fn a_reply_shows_the_buyers_message_it_answers(kind: Kind) {
+    let Some(app) = TestApp::spawn(kind).await else {
+        return;
+    };
+    app.account("dee.desk", &["deal_desk"], false).await;
+    let key = app.tool("drafter").await;
+    let r = app
+        .post(
+            "/v1/actions",
+            &key,
+            &serde_json::json!({
+                "kind": "email.send", "on_behalf_of": "sam.rep",
+                "payload": {
+                    "to": "dana@acme.example", "subject": "Re: pricing",
+                    "body": "Hi Dana, we can do 15% off if you sign by Friday. Best, Sam",
+                    "in_reply_to": {"from": "Dana Whitfield <dana@acme.example>",
+                                    "text": "Could you do better on price?\nOur budget closes this month."},
+                },
+            }),
+        )
+        .await;
+    assert_eq!(r.body["status"], "held", "{:?}", r.body);
+    let id = r.body["action_id"].as_str().unwrap().to_owned();
+    let (session, _) = form_login(&app, "dee.desk", None).await;
+    let cookie = format!("cs_session={session}");
+    let page = get(&app, &format!("/inbox/items/{id}"), &cookie).await;
+    let folded = &page.text[page
+        .text
+        .find(r#"id="buyer-message""#)
+        .expect("the buyer's message")..];
+    assert!(folded.contains("Could you do better on price?"), "{folded}");
+    assert!(folded.contains("Dana Whitfield"), "{folded}");
+    // Folded above the draft: it comes before the message body.
+    assert!(page.text.find("buyer-message") < page.text.find(r#"id="message""#));
+    let glossary = get(&app, "/inbox/glossary", &cookie).await;
+    assert_eq!(glossary.status, StatusCode::OK);
+    for word in [
+        "Manager-approved",
+        "Protected moment",
+        "Revision",
+        "Quiet hours",
+        "Expired",
+    ] {
+        assert!(glossary.text.contains(word), "the glossary lacks {word}");
+    }
+    app.stop().await;
+}
+api_test!(a_reply_shows_the_buyers_message_it_answers);

@@ -483,3 +483,61 @@ async fn held_discount_by(app: &TestApp, key: &str) -> String {
     assert_eq!(r.body["status"], "held", "{:?}", r.body);
     r.body["action_id"].as_str().unwrap().to_owned()
 }
+
+/// My deals: the rep sees every action on their deals — held ones with the roles they wait
+/// for, rejected ones with the reason — at laptop and phone width.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rep_sees_every_action_on_their_deals_and_what_each_waits_for() {
+    let Some(ui) = Ui::launch().await else {
+        return;
+    };
+    let app = TestApp::spawn(Kind::Sqlite).await.unwrap();
+    app.account("sam.rep", &["rep"], false).await;
+    let desk = app.account("dee.desk", &["deal_desk"], false).await;
+    let change = app
+        .held_crm_change(serde_json::json!({"stage": "Commit"}))
+        .await;
+    let key = app.tool("drafter").await;
+    let waiting = held_discount_by(&app, &key).await;
+    let refused = held_discount_by(&app, &key).await;
+    let r = app
+        .post(
+            &format!("/v1/actions/{refused}/reject"),
+            &desk,
+            &serde_json::json!({"reason": "Too deep before the pilot"}),
+        )
+        .await;
+    assert!(r.status.is_success(), "{:?}", r.body);
+    let base = app.base.clone();
+    let page = ui.open(&format!("{base}/inbox/login")).await;
+    log_in(&page, &base, "sam.rep", PASSWORD).await;
+    click(&page, "a[href='/inbox/deals']").await;
+    let all = text(&page, "main").await;
+    assert!(all.contains("Acme renewal"), "{all}");
+    assert!(all.contains("Waiting for deal desk"), "{all}");
+    assert!(all.contains("Waiting for manager"), "{all}");
+    assert!(
+        all.contains("Rejected: “Too deep before the pilot”"),
+        "{all}"
+    );
+    for id in [&change, &waiting, &refused] {
+        assert!(
+            exists(&page, &format!("a[href='/inbox/items/{id}']")).await,
+            "{id} missing"
+        );
+    }
+    shot(&page, "my-deals").await;
+    // The rep opens one of them: theirs to read, not theirs to approve.
+    click(&page, &format!("a[href='/inbox/items/{waiting}']")).await;
+    assert_eq!(status(&page).await, 200);
+    phone_width(&page).await;
+    goto(&page, &format!("{base}/inbox/deals")).await;
+    let wide = overflow_x(&page).await;
+    shot(&page, "my-deals-phone").await;
+    assert!(
+        wide <= 0,
+        "My deals scrolls sideways by {wide} px at 390 px"
+    );
+    ui.close().await;
+    app.stop().await;
+}
