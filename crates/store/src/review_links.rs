@@ -62,7 +62,8 @@ pub struct ReviewLink {
 /// Why a token does not work, in words for the person who clicked it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LinkRefusal {
-    /// No such token (mistyped, forged, or from another installation).
+    /// No such token (mistyped, forged, from another installation, or its reviewer's
+    /// account was disabled since).
     Unknown,
     Used(DateTime<Utc>),
     Expired(DateTime<Utc>),
@@ -168,7 +169,7 @@ async fn find(tx: &mut Tx, token: &str) -> Result<Option<(i64, ReviewLink)>, Sto
         .query(
             "SELECT l.review_link_id, l.action_id, l.revision, l.verb, l.expires_at, l.used_at, \
              r.name FROM review_link l JOIN reviewer r ON r.reviewer_id = l.reviewer_id \
-             WHERE l.token_hash = $1",
+             WHERE l.token_hash = $1 AND r.disabled_at IS NULL",
         )
         .bind(token_hash(token));
     let Some(row) = tx.fetch_optional(q).await? else {

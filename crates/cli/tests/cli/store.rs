@@ -61,10 +61,23 @@ const LINES: &str = concat!(
 fn a_held_discount_is_queued_approved_by_the_deal_desk_and_audited() {
     let db = db();
     let key = tool_key(&db);
-    run_json(
+    let dora = run_json(
         &db,
-        &["reviewers", "add", "dora.dealdesk", "--roles", "deal_desk"],
+        &[
+            "reviewers",
+            "add",
+            "dora.dealdesk",
+            "--roles",
+            "deal_desk",
+            "--slack-user",
+            "U0DORA",
+            "--teams-user",
+            "aad-dora-01",
+        ],
     );
+    // Known in Slack and Teams: her clicks and commands there act as her.
+    assert_eq!(dora[0]["slack_user_id"], "U0DORA", "{dora:?}");
+    assert_eq!(dora[0]["teams_user_id"], "aad-dora-01", "{dora:?}");
     run_json(
         &db,
         &["reviewers", "add", "sid.security", "--roles", "security"],

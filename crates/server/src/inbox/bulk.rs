@@ -121,25 +121,7 @@ pub async fn confirm(
             .collect();
         let body = action.body();
         let excerpt: String = body.chars().take(280).collect();
-        // A CRM change is its fields: each with the CRM's value now and the one proposed.
-        let (change, title) = match &action.payload {
-            Payload::OpportunityUpdate(u) => {
-                let deal = match &view.opportunity_id {
-                    Some(o) => state.store.opportunity(o).await?,
-                    None => None,
-                };
-                let name = deal
-                    .as_ref()
-                    .and_then(|d| d.name.clone())
-                    .or_else(|| view.opportunity_id.clone())
-                    .unwrap_or_else(|| "the opportunity".to_owned());
-                (
-                    Some(change_rows(u, deal.as_ref())),
-                    format!("Change to {name}"),
-                )
-            }
-            _ => (None, action.subject().to_owned()),
-        };
+        let (title, change) = describe(&state, &view, &action).await?;
         rows.push(minijinja::context! {
             action_id => id, revision, kind => view.kind, change, title,
             stale => latest.number != *revision,
@@ -189,8 +171,14 @@ pub async fn approve(
         if outcome.is_ok() {
             approved += 1;
         }
+        let view = actions::visible(&state, &reviewer.principal(), id).await?;
+        let title = match view.revisions.last().map(|r| Action::from_json(&r.action)) {
+            Some(Ok(action)) => describe(&state, &view, &action).await?.0,
+            _ => id.clone(),
+        };
         rows.push(minijinja::context! {
             action_id => id,
+            title,
             ok => outcome.is_ok(),
             outcome => match outcome {
                 Ok(o) => approved_words(&o),
@@ -213,4 +201,35 @@ pub async fn approve(
         },
     )?;
     Ok((StatusCode::OK, html).into_response())
+}
+
+/// What an item is, in a line, and for a CRM change its fields: each with the CRM's value
+/// now and the one proposed.
+async fn describe(
+    state: &AppState,
+    view: &countersign_store::ActionView,
+    action: &Action,
+) -> Result<(String, Option<Vec<minijinja::Value>>), PageError> {
+    Ok(match &action.payload {
+        Payload::OpportunityUpdate(u) => {
+            let deal = match &view.opportunity_id {
+                Some(o) => state.store.opportunity(o).await?,
+                None => None,
+            };
+            let name = deal
+                .as_ref()
+                .and_then(|d| d.name.clone())
+                .or_else(|| view.opportunity_id.clone())
+                .unwrap_or_else(|| "the opportunity".to_owned());
+            (
+                format!("Change to {name}"),
+                Some(change_rows(u, deal.as_ref())),
+            )
+        }
+        _ => match (action.subject().trim(), &view.recipient_email) {
+            ("", Some(to)) => (format!("{} to {to}", super::kind_words(&view.kind)), None),
+            ("", None) => (super::kind_words(&view.kind), None),
+            (s, _) => (s.to_owned(), None),
+        },
+    })
 }

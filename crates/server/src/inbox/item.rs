@@ -341,8 +341,13 @@ fn quiet_hours_row(
             "deferred",
             format!(
                 "Proposed at {} in the recipient's zone ({tz}), inside quiet hours ({window}): \
-                 delivery waits until {}.",
+                 delivery {} until {}.",
                 local(decided_at, tz),
+                if until > Utc::now() {
+                    "waits"
+                } else {
+                    "was to wait (that time has passed)"
+                },
                 local(until, tz)
             ),
         ),
@@ -377,10 +382,17 @@ pub(super) fn split_reasons(reasons: &[Reason]) -> (Option<String>, Vec<String>)
         Reason::BaseTier { tier, .. } => Some(tier_words(tier.as_str())),
         _ => None,
     });
+    let now = Utc::now();
     let causes = reasons
         .iter()
         .filter(|r| r.is_cause())
-        .map(ToString::to_string)
+        .map(|r| match r {
+            // Read days later, a deferral that has passed must say so.
+            Reason::QuietHours { zone, local, until } if *until <= now => format!(
+                "quiet hours in the recipient's time zone ({zone}) deferred it to {local};                  that time has passed"
+            ),
+            r => r.to_string(),
+        })
         .collect();
     (base, causes)
 }
@@ -1132,7 +1144,13 @@ pub async fn page(
             segments => minijinja::Value::from(minijinja::value::Serde(segments(action.body(), findings))),
             findings => finding_rows,
             decision => latest.decision.decision.to_string(),
-            decision_words => decision_words(&latest.decision),
+            decision_words => match (view.status, decision_words(&latest.decision)) {
+                // The gate held it; what became of it since is the headline.
+                (ActionStatus::Approved, _) => "Held for approval, then approved",
+                (ActionStatus::Rejected, _) => "Held for approval, then rejected",
+                (ActionStatus::Expired, _) => "Held for approval, then expired undecided",
+                (_, words) => words,
+            },
             tier => tier_words(&latest.decision.tier.to_string()),
             base_tier,
             not_before => latest.decision.not_before.map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string()),
