@@ -462,6 +462,8 @@ pub struct ContextBody {
     pub account_id: Option<String>,
     /// Newest first, at most 20.
     pub recent_actions: Vec<RecentAction>,
+    /// The account's contacts (the buying committee as the CRM knows it), at most 12.
+    pub committee: Vec<ContactBody>,
 }
 
 impl From<AccountContext> for ContextBody {
@@ -483,6 +485,7 @@ impl From<AccountContext> for ContextBody {
                     released_at: a.released_at,
                 })
                 .collect(),
+            committee: ctx.committee.into_iter().map(ContactBody::from).collect(),
         }
     }
 }

@@ -57,6 +57,8 @@ pub struct AccountContext {
     pub account_id: Option<String>,
     /// Recent actions on the contact, the opportunity or the account, newest first.
     pub recent_actions: Vec<ActionSummary>,
+    /// The account's contacts (the buying committee as the CRM knows it), by name.
+    pub committee: Vec<ContactRecord>,
 }
 
 /// Outbox figures for monitoring.
@@ -217,12 +219,28 @@ impl Store {
                 })
             })
             .collect::<Result<Vec<_>, StoreError>>()?;
+        let committee = match &account_id {
+            Some(account) => tx
+                .fetch_all(
+                    tx.query(
+                        "SELECT contact_id, email, name, title, crm_role, timezone, account_id \
+                         FROM contact WHERE account_id = $1 ORDER BY name, contact_id LIMIT 12",
+                    )
+                    .bind(account.clone()),
+                )
+                .await?
+                .iter()
+                .map(crm::contact_from)
+                .collect::<Result<Vec<_>, StoreError>>()?,
+            None => Vec::new(),
+        };
         Ok(AccountContext {
             contact,
             suppression,
             opportunity,
             account_id,
             recent_actions,
+            committee,
         })
     }
 

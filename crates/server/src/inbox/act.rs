@@ -151,7 +151,7 @@ async fn confirm(
         .cloned()
         .collect();
     let approve = approve_label(&view, &roles, deal.as_deref(), link.revision);
-    let (_, why) = split_reasons(&latest.decision.reasons);
+    let (_, why) = split_reasons(&latest.decision.reasons, Utc::now());
     let html = render(
         "act.html",
         minijinja::context! {

@@ -336,21 +336,26 @@ fn quiet_hours_row(
                 "The recipient's time zone is unknown, so quiet hours ({window}) cannot apply."
             ),
         ),
-        GuardOutcome::Deferred { until, tz } => guard_row(
-            name,
-            "deferred",
-            format!(
+        GuardOutcome::Deferred { until, tz } => {
+            let mut detail = format!(
                 "Proposed at {} in the recipient's zone ({tz}), inside quiet hours ({window}): \
-                 delivery {} until {}.",
+                 delivery deferred to {}.",
                 local(decided_at, tz),
-                if until > Utc::now() {
-                    "waits"
-                } else {
-                    "was to wait (that time has passed)"
-                },
                 local(until, tz)
-            ),
-        ),
+            );
+            // Read days later, a deferral that has passed must say so.
+            if let Some(now) = held_now.filter(|now| until <= *now) {
+                detail.push_str(" That time has passed");
+                match next_allowed(q, tz, now) {
+                    Some(next) => detail.push_str(&format!(
+                        "; if approved now, delivery would wait until {}.",
+                        local(next, tz)
+                    )),
+                    None => detail.push_str(": if approved now, it goes out at once."),
+                }
+            }
+            guard_row(name, "deferred", detail)
+        }
         GuardOutcome::Passed => match zone.parse::<Tz>() {
             Ok(tz) => {
                 let mut detail = format!(
@@ -377,19 +382,22 @@ fn quiet_hours_row(
 
 /// The decision's reasons split for the page: the kind's base tier, which reads like a
 /// reason *not* to hold, apart from the reasons that made the decision stricter.
-pub(super) fn split_reasons(reasons: &[Reason]) -> (Option<String>, Vec<String>) {
+pub(super) fn split_reasons(
+    reasons: &[Reason],
+    now: DateTime<Utc>,
+) -> (Option<String>, Vec<String>) {
     let base = reasons.iter().find_map(|r| match r {
         Reason::BaseTier { tier, .. } => Some(tier_words(tier.as_str())),
         _ => None,
     });
-    let now = Utc::now();
     let causes = reasons
         .iter()
         .filter(|r| r.is_cause())
         .map(|r| match r {
             // Read days later, a deferral that has passed must say so.
             Reason::QuietHours { zone, local, until } if *until <= now => format!(
-                "quiet hours in the recipient's time zone ({zone}) deferred it to {local};                  that time has passed"
+                "quiet hours in the recipient's time zone ({zone}) deferred it to {local}; \
+                 that time has passed"
             ),
             r => r.to_string(),
         })
@@ -421,6 +429,13 @@ fn deal_card(
         }),
         suppression => ctx.suppression.clone(),
         account => ctx.account_id.clone(),
+        // The buying committee: who else at the account, with titles (the recipient marked).
+        committee => ctx.committee.iter().map(|c| minijinja::context! {
+            name => c.name.clone().or_else(|| c.email.clone()),
+            title => c.title.clone(),
+            role => c.crm_role.clone(),
+            recipient => ctx.contact.as_ref().is_some_and(|r| r.contact_id == c.contact_id),
+        }).collect::<Vec<_>>(),
         earlier => ctx.recent_actions.iter().filter(|a| a.action_id != this).take(8).map(|a| {
             minijinja::context! {
                 id => a.action_id.clone(),
@@ -1058,7 +1073,7 @@ pub async fn page(
         next_item(&state, &reviewer, &view.action_id).await?
     };
     let added_by_edit = notice.done == "edited";
-    let (base_tier, held_reasons) = split_reasons(&latest.decision.reasons);
+    let (base_tier, held_reasons) = split_reasons(&latest.decision.reasons, Utc::now());
     // The identifiers a reason may name: this decision's roles and the tiers.
     let identifiers: BTreeSet<String> = latest
         .required_roles
@@ -1402,7 +1417,7 @@ mod tests {
         assert!(
             quiet
                 .detail
-                .contains("delivery waits until Wed 2026-11-25 08:00 CET"),
+                .contains("delivery deferred to Wed 2026-11-25 08:00 CET"),
             "{}",
             quiet.detail
         );
@@ -1422,7 +1437,7 @@ mod tests {
                 roles: BTreeSet::from(["deal_desk".to_owned()]),
             },
         ];
-        let (base, why) = split_reasons(&reasons);
+        let (base, why) = split_reasons(&reasons, Utc::now());
         assert_eq!(base.as_deref(), Some("automation-safe"));
         assert_eq!(
             why,
@@ -1432,7 +1447,7 @@ mod tests {
         let failed = [Reason::FailClosed {
             failure: countersign_engine::decision::Failure::Panicked,
         }];
-        let (base, why) = split_reasons(&failed);
+        let (base, why) = split_reasons(&failed, Utc::now());
         assert_eq!(base, None);
         assert_eq!(why, ["fail closed: internal error while deciding"]);
     }

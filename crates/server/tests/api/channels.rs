@@ -530,6 +530,18 @@ fn teams_request(
         .body(body)
 }
 
+/// What Countersign answers a correctly signed Teams message, as text.
+async fn teams_says(app: &TestApp, from: &str, text: &str) -> String {
+    let r: Value = teams_request(app, from, text, &teams_token())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    r["text"].as_str().unwrap_or_default().to_owned()
+}
+
 async fn teams_commands_act_as_the_registered_reviewer(kind: Kind) {
     let Some(smtp) = SmtpServer::start() else {
         return;
@@ -556,70 +568,31 @@ async fn teams_commands_act_as_the_registered_reviewer(kind: Kind) {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
-    let r: Value = teams_request(&app, "aad-stranger", &mention, &teams_token())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert!(
-        r["text"]
-            .as_str()
-            .unwrap()
-            .contains("not a Countersign reviewer"),
-        "{r}"
-    );
+    let r = teams_says(&app, "aad-stranger", &mention).await;
+    assert!(r.contains("not a Countersign reviewer"), "{r}");
     // A stale revision is refused by the store, as in the inbox.
     let stale = format!("<at>Countersign</at> approve {a} rev 2");
-    let r: Value = teams_request(&app, "aad-dee-0001", &stale, &teams_token())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert!(
-        r["text"].as_str().unwrap().contains("Nothing was changed"),
-        "{r}"
-    );
-    let r: Value = teams_request(&app, "aad-dee-0001", &mention, &teams_token())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert!(r["text"].as_str().unwrap().contains("countersigned"), "{r}");
+    let r = teams_says(&app, "aad-dee-0001", &stale).await;
+    assert!(r.contains("Nothing was changed"), "{r}");
+    let r = teams_says(&app, "aad-dee-0001", &mention).await;
+    assert!(r.contains("countersigned"), "{r}");
     assert_eq!(status(&app, &a).await, "approved");
 
     let b = held(&app, &key).await;
-    let r: Value = teams_request(
+    let r = teams_says(
         &app,
         "aad-dee-0001",
         &format!("<at>Countersign</at> reject {b}"),
-        &teams_token(),
     )
-    .send()
-    .await
-    .unwrap()
-    .json()
-    .await
-    .unwrap();
-    assert!(r["text"].as_str().unwrap().contains("Say why"), "{r}");
-    let r: Value = teams_request(
+    .await;
+    assert!(r.contains("Say why"), "{r}");
+    let r = teams_says(
         &app,
         "aad-dee-0001",
         &format!("<at>Countersign</at> reject {b}: not this quarter"),
-        &teams_token(),
     )
-    .send()
-    .await
-    .unwrap()
-    .json()
-    .await
-    .unwrap();
-    assert!(r["text"].as_str().unwrap().contains("Rejected"), "{r}");
+    .await;
+    assert!(r.contains("Rejected"), "{r}");
     assert_eq!(status(&app, &b).await, "rejected");
     app.stop().await;
 }
@@ -649,25 +622,13 @@ async fn separation_of_duties_holds_in_chat(kind: Kind) {
         .unwrap();
     let key = app.tool("drafter").await;
     let a = held(&app, &key).await;
-    let r: Value = teams_request(
+    let r = teams_says(
         &app,
         "aad-sam-0001",
         &format!("<at>Countersign</at> approve {a} rev 1"),
-        &teams_token(),
     )
-    .send()
-    .await
-    .unwrap()
-    .json()
-    .await
-    .unwrap();
-    assert!(
-        r["text"]
-            .as_str()
-            .unwrap()
-            .contains("is the rep the action is on behalf of"),
-        "{r}"
-    );
+    .await;
+    assert!(r.contains("is the rep the action is on behalf of"), "{r}");
     assert_eq!(status(&app, &a).await, "held");
     app.stop().await;
 }

@@ -331,6 +331,8 @@ async fn the_dashboard_shows_the_figures_of_the_demo_organisation() {
     click(&page, "a.item-link").await;
     wait_for(&page, "#findings").await;
     wait_for(&page, "#decision").await;
+    // The deal's buying committee, from the CRM's contacts of the account.
+    assert!(text(&page, "#committee").await.contains("recipient"));
     shot(&page, "item-demo").await;
 
     // On a phone (390 px): the queue becomes cards and nothing scrolls sideways.
