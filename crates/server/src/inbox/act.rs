@@ -19,7 +19,7 @@ use countersign_store::{
 };
 use serde::Deserialize;
 
-use super::item::{approve_label, change_rows, split_reasons};
+use super::item::{approve_label, change_rows, reason_parts, split_reasons};
 use super::{PageError, render, roles_in_words};
 use crate::service::actions;
 use crate::state::AppState;
@@ -152,6 +152,11 @@ async fn confirm(
         .collect();
     let approve = approve_label(&view, &roles, deal.as_deref(), link.revision);
     let (_, why) = split_reasons(&latest.decision.reasons, Utc::now());
+    // Roles in words (`deal desk`), evidence as written.
+    let why: Vec<Vec<minijinja::Value>> = why
+        .iter()
+        .map(|w| reason_parts(w, &latest.required_roles))
+        .collect();
     let html = render(
         "act.html",
         minijinja::context! {

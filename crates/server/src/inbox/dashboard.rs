@@ -120,6 +120,16 @@ pub async fn page(
         )
         .await?
         .queue_total;
+    // Kinds as people say them (`e-mail`, `CRM change`), not as tools send them.
+    let by_kind: Vec<AutomationRow> = d
+        .by_kind
+        .iter()
+        .cloned()
+        .map(|mut r| {
+            r.label = super::kind_words(&r.label);
+            r
+        })
+        .collect();
     let per_tier = charts::horizontal(
         "chart-tier",
         "Automation rate per tier",
@@ -131,7 +141,7 @@ pub async fn page(
         "chart-kind",
         "Automation rate per action kind",
         "Share of the actions of each kind that the gate allowed on proposal, without a human.",
-        &automation_bars(&d.by_kind),
+        &automation_bars(&by_kind),
         Some(100.0),
     );
     let reasons = charts::horizontal(
@@ -239,7 +249,7 @@ pub async fn page(
             held => d.held,
             waiting,
             by_tier => automation_rows(&d.by_tier),
-            by_kind => automation_rows(&d.by_kind),
+            by_kind => automation_rows(&by_kind),
             hold_reasons => d.hold_reasons.iter().map(|r| minijinja::context! {
                 category => r.category.clone(), actions => r.actions,
                 share => percent(if d.held > 0 { ratio_pct(r.actions, d.held) / 100.0 } else { 0.0 }),

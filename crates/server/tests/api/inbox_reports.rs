@@ -387,7 +387,7 @@ async fn the_dashboard_shows_the_figures_of_a_known_history(kind: Kind) {
     let kinds = element(&page.text, "section", "automation-kind");
     assert!(
         kinds.contains(
-            "<td class=\"label\">email.<wbr>send</td><td>4</td><td>1</td><td>3</td><td>0</td><td>0</td><td><b>25%</b></td>"
+            "<td class=\"label\">e-mail</td><td>4</td><td>1</td><td>3</td><td>0</td><td>0</td><td><b>25%</b></td>"
         ),
         "{kinds}"
     );

@@ -247,9 +247,19 @@ async fn the_dashboard_shows_the_figures_of_the_demo_organisation() {
         cells(&page, "#automation-tier table.figures").await,
         automation(&d.by_tier)
     );
+    // Kinds in words: `e-mail`, `CRM change`.
+    let by_kind: Vec<_> = d
+        .by_kind
+        .iter()
+        .cloned()
+        .map(|mut r| {
+            r.label = countersign_server::inbox::kind_words(&r.label);
+            r
+        })
+        .collect();
     assert_eq!(
         cells(&page, "#automation-kind table.figures").await,
-        automation(&d.by_kind)
+        automation(&by_kind)
     );
     let holds: Vec<Vec<String>> = d
         .hold_reasons

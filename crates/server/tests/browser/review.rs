@@ -541,3 +541,88 @@ async fn a_rep_sees_every_action_on_their_deals_and_what_each_waits_for() {
     ui.close().await;
     app.stop().await;
 }
+
+/// From the notification e-mail (received by the real SMTP server) to a decided item
+/// without logging in: the link's page shows the draft and asks to confirm, at phone width,
+/// and one more click approves it: two page loads, no log-in.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reviewer_approves_from_the_notification_e_mail_on_a_phone() {
+    let Some(smtp) = SmtpServer::start() else {
+        return;
+    };
+    let Some(ui) = Ui::launch().await else {
+        return;
+    };
+    let port = smtp.port;
+    let app = TestApp::spawn_with(
+        Kind::Sqlite,
+        |c| {
+            c.outbox.smtp = Some(SmtpSection {
+                host: "127.0.0.1".to_owned(),
+                port,
+                from: "Sales <sales@seller.example>".to_owned(),
+                timeout_ms: 5_000,
+            });
+            c.outbox.interval_ms = 100;
+            c.notifications.email = true;
+            c.notifications.inbox_url = Some("https://cs.example.com".to_owned());
+        },
+        None,
+    )
+    .await
+    .unwrap();
+    app.account("dee.desk", &["deal_desk"], false).await;
+    app.state
+        .store
+        .set_reviewer_email(
+            "dee.desk",
+            Some("dee@seller.example"),
+            "cli:test",
+            Utc::now(),
+        )
+        .await
+        .unwrap();
+    let key = app.tool("drafter").await;
+    let id = held_discount_by(&app, &key).await;
+    let raw = smtp
+        .wait_for(Duration::from_secs(20), |m| {
+            m.contains("X-RcptTo: dee@seller.example")
+        })
+        .await;
+    let text_of = mail_parser::MessageParser::default()
+        .parse(raw.as_bytes())
+        .and_then(|m| m.body_text(0).map(|t| t.into_owned()))
+        .unwrap();
+    assert!(text_of.contains(&id), "{text_of}");
+    let approve = text_of
+        .lines()
+        .find(|l| l.starts_with("Approve as deal desk:"))
+        .and_then(|l| l.split_whitespace().last())
+        .and_then(|u| u.strip_prefix("https://cs.example.com"))
+        .unwrap()
+        .to_owned();
+    let base = app.base.clone();
+    let page = ui.open(&format!("{base}{approve}")).await;
+    phone_width(&page).await;
+    assert!(
+        text(&page, "h1")
+            .await
+            .contains("Approve the e-mail to dana@acme.example as deal desk?")
+    );
+    assert!(text(&page, "#body").await.contains("15% off"));
+    let wide = overflow_x(&page).await;
+    shot(&page, "act-approve-phone").await;
+    assert!(
+        wide <= 0,
+        "the confirm page scrolls sideways by {wide} px at 390 px"
+    );
+    click(&page, "#act").await;
+    assert!(text(&page, "#outcome").await.contains("released"));
+    shot(&page, "act-approved-phone").await;
+    assert_eq!(
+        app.state.store.show(&id, Utc::now()).await.unwrap().status,
+        ActionStatus::Approved
+    );
+    ui.close().await;
+    app.stop().await;
+}
