@@ -97,6 +97,10 @@ pub struct QueueItem {
     pub created_at: DateTime<Utc>,
     /// When the latest revision entered the queues: service levels count from here.
     pub revised_at: DateTime<Utc>,
+    /// The opportunity's name, stage and amount as the CRM has them now.
+    pub deal: Option<String>,
+    pub deal_stage: Option<String>,
+    pub deal_amount: Option<f64>,
 }
 
 /// One revision of an action.

@@ -321,7 +321,10 @@ macro_rules! page {
         concat!(
             "SELECT a.action_id, a.kind, a.tool_name, a.on_behalf_of, a.recipient_email, \
                     a.created_at, a.latest_revision, r.action_json, r.decision_json, \
-                    r.required_roles, r.created_at AS revised_at, ",
+                    r.required_roles, r.created_at AS revised_at, \
+                    (SELECT o.name FROM opportunity o WHERE o.opportunity_id = a.opportunity_id) AS deal, \
+                    (SELECT o.stage FROM opportunity o WHERE o.opportunity_id = a.opportunity_id) AS deal_stage, \
+                    (SELECT o.amount FROM opportunity o WHERE o.opportunity_id = a.opportunity_id) AS deal_amount, ",
             missing_roles!($d),
             " AS missing_roles",
             held!(),
@@ -511,6 +514,9 @@ fn item_from(row: &Row) -> Result<QueueItem, StoreError> {
         findings: decision.findings,
         created_at: row.get("created_at")?,
         revised_at: row.get("revised_at")?,
+        deal: row.get("deal")?,
+        deal_stage: row.get("deal_stage")?,
+        deal_amount: row.get("deal_amount")?,
     })
 }
 

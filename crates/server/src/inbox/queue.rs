@@ -142,6 +142,8 @@ struct Row {
     revision: i64,
     /// May be ticked for bulk approval: waits for the reviewer, and no protected moment.
     bulk: bool,
+    /// The deal in a line: "Acme renewal · Negotiation · 84,000".
+    deal: Option<String>,
 }
 
 /// "3 min", "5 h", "2 d".
@@ -289,7 +291,32 @@ fn row(i: &QueueItem, mine: &BTreeSet<String>, levels: &ServiceLevels, now: Date
         revision: i.revision,
         bulk: !i.missing_roles.is_disjoint(mine)
             && !i.findings.iter().any(|f| f.category.is_protected()),
+        deal: i.deal.as_ref().map(|name| {
+            let mut line = name.clone();
+            if let Some(stage) = &i.deal_stage {
+                line.push_str(&format!(" · {stage}"));
+            }
+            if let Some(amount) = i.deal_amount {
+                line.push_str(&format!(" · {}", thousands(amount)));
+            }
+            line
+        }),
     }
+}
+
+/// An amount with thousands separators: 84000 → "84,000".
+fn thousands(amount: f64) -> String {
+    #[allow(clippy::cast_possible_truncation, reason = "a deal amount shown whole")]
+    let whole = amount.round() as i64;
+    let digits = whole.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if whole < 0 { format!("-{out}") } else { out }
 }
 
 /// Percent-encodes a query value.
@@ -336,6 +363,9 @@ mod tests {
             findings: Vec::new(),
             created_at: Utc::now(),
             revised_at: Utc::now(),
+            deal: None,
+            deal_stage: None,
+            deal_amount: None,
         }
     }
 
@@ -377,6 +407,13 @@ mod tests {
         assert_eq!(age(now - chrono::Duration::minutes(3), now), "3 min");
         assert_eq!(age(now - chrono::Duration::hours(5), now), "5 h");
         assert_eq!(age(now - chrono::Duration::days(3), now), "3 d");
+    }
+
+    #[test]
+    fn amounts_read_with_thousands_separators() {
+        assert_eq!(thousands(84_000.0), "84,000");
+        assert_eq!(thousands(1_250_000.4), "1,250,000");
+        assert_eq!(thousands(950.0), "950");
     }
 
     #[test]

@@ -461,6 +461,13 @@ async fn a_crm_change_shows_each_field_before_and_after(kind: Kind) {
         .await;
     let id = app.held_crm_change(serde_json::json!({"Stage": "Commit", "amount": 78000, "next_step": "Send the order form"})).await;
     let (session, _) = form_login(&app, "mo.manager", None).await;
+    // The queue names the deal as the CRM has it now.
+    let queue = get(&app, "/inbox", &format!("cs_session={session}")).await;
+    assert!(
+        queue.text.contains("Acme renewal · Negotiation · 84,000"),
+        "{}",
+        queue.text
+    );
     let page = get(
         &app,
         &format!("/inbox/items/{id}"),
