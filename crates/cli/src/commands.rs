@@ -13,6 +13,7 @@ pub mod deliver;
 pub mod demo;
 pub mod edit;
 pub mod eval;
+pub mod import;
 pub mod mcp;
 pub mod opportunities;
 pub mod policy;

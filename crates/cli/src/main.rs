@@ -61,6 +61,9 @@ enum Command {
     /// Register and list reviewers and their roles.
     #[command(subcommand)]
     Reviewers(commands::reviewers::ReviewersCommand),
+    /// Import a CRM's export (Salesforce or HubSpot CSV files): accounts, contacts,
+    /// opportunities, their history and activities, upserted by the CRM's ids.
+    Import(commands::import::ImportArgs),
     /// Record buyers' contacts (title, time zone, account).
     #[command(subcommand)]
     Contacts(commands::contacts::ContactsCommand),
@@ -106,6 +109,7 @@ fn main() -> ExitCode {
         Command::Audit(cmd) => commands::audit::run(cmd),
         Command::Tools(cmd) => commands::tools::run(cmd),
         Command::Reviewers(cmd) => commands::reviewers::run(cmd),
+        Command::Import(args) => commands::import::run(args),
         Command::Contacts(cmd) => commands::contacts::run(cmd),
         Command::Opportunities(cmd) => commands::opportunities::run(cmd),
         Command::Suppress(args) => commands::suppress::run(args),

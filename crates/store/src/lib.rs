@@ -23,6 +23,7 @@ pub mod audit;
 mod canonical;
 mod context;
 mod crm;
+pub mod crm_import;
 mod db;
 mod deals;
 mod error;

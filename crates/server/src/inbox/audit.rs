@@ -376,6 +376,17 @@ fn described(event: &str, d: &Value) -> Option<String> {
             "Notification address set to {}",
             email.as_deref().unwrap_or("none")
         ),
+        E::CrmImport {
+            source,
+            counts,
+            problems,
+        } => {
+            let written: u64 = counts.values().filter_map(|c| c["written"].as_u64()).sum();
+            let read: u64 = counts.values().filter_map(|c| c["read"].as_u64()).sum();
+            format!(
+                "Imported a {source} export: {read} rows read, {written} new or changed, {problems} refused"
+            )
+        }
         E::ServiceLevel { step, due_at, .. } => {
             let (what, role) = step.split_once('.').unwrap_or((step.as_str(), ""));
             let role = super::words(role);

@@ -163,6 +163,12 @@ pub enum AuditEvent {
         deadline: DateTime<Utc>,
         waiting_for: BTreeSet<String>,
     },
+    /// A CRM export was imported: per kind, rows read and written (new or changed).
+    CrmImport {
+        source: String,
+        counts: std::collections::BTreeMap<String, Value>,
+        problems: u64,
+    },
     /// Who a reviewer is in a chat (`slack` or `teams`); `None` clears it.
     ReviewerChat {
         reviewer_id: i64,
