@@ -26,3 +26,4 @@ pub mod show;
 pub mod suppress;
 pub mod tools;
 pub mod train;
+pub mod triage;

@@ -64,6 +64,8 @@ enum Command {
     /// Import a CRM's export (Salesforce or HubSpot CSV files): accounts, contacts,
     /// opportunities, their history and activities, upserted by the CRM's ids.
     Import(commands::import::ImportArgs),
+    /// Open opportunities ranked by how much they need a human now, with reasons.
+    Triage(commands::triage::TriageArgs),
     /// Record buyers' contacts (title, time zone, account).
     #[command(subcommand)]
     Contacts(commands::contacts::ContactsCommand),
@@ -110,6 +112,7 @@ fn main() -> ExitCode {
         Command::Tools(cmd) => commands::tools::run(cmd),
         Command::Reviewers(cmd) => commands::reviewers::run(cmd),
         Command::Import(args) => commands::import::run(args),
+        Command::Triage(args) => commands::triage::run(args),
         Command::Contacts(cmd) => commands::contacts::run(cmd),
         Command::Opportunities(cmd) => commands::opportunities::run(cmd),
         Command::Suppress(args) => commands::suppress::run(args),

@@ -23,6 +23,7 @@ pub mod reason;
 pub mod review;
 pub mod service_level;
 pub mod tier;
+pub mod triage;
 
 pub use action::{Action, ActionError, ActionKind, EmailAddress, IdempotencyKey, Payload};
 pub use context::Context;

@@ -418,8 +418,10 @@ fn build(kind: FileKind, row: &Row<'_>) -> Built {
                     Some("inbound")
                 }
                 (Some(_), _) => Some("outbound"),
+                // HubSpot logs the rep's e-mails as EMAIL and the buyer's as INCOMING_EMAIL;
+                // a Salesforce task says neither, so its direction stays unknown.
                 (None, "incoming_email") => Some("inbound"),
-                (None, "email") => Some("outbound"),
+                (None, "email") if kind == FileKind::Activity => Some("outbound"),
                 _ => None,
             };
             Record::Activity(Activity {

@@ -25,6 +25,7 @@ pub mod dashboard;
 pub mod deals;
 pub mod item;
 pub mod login;
+pub mod pipeline;
 pub mod queue;
 
 use std::sync::{Arc, Mutex, OnceLock};
@@ -68,6 +69,7 @@ pub fn router() -> Router<AppState> {
         .route("/inbox/audit", get(audit::page))
         .route("/inbox/dashboard", get(dashboard::page))
         .route("/inbox/deals", get(deals::page))
+        .route("/inbox/pipeline", get(pipeline::page))
         .route("/inbox/glossary", get(glossary))
         .route("/inbox/items/{action_id}", get(item::page))
         .route("/inbox/items/{action_id}/approve", post(item::approve))
@@ -143,6 +145,7 @@ fn templates() -> Result<&'static Environment<'static>, PageError> {
             ("bulk.html", include_str!("../templates/bulk.html")),
             ("deals.html", include_str!("../templates/deals.html")),
             ("glossary.html", include_str!("../templates/glossary.html")),
+            ("pipeline.html", include_str!("../templates/pipeline.html")),
             ("audit.html", include_str!("../templates/audit.html")),
             (
                 "dashboard.html",

@@ -100,6 +100,7 @@ pub struct Unavailable(ErrorBody);
         routes::accounts::create,
         routes::accounts::set_password,
         routes::accounts::set_chat,
+        routes::triage::list,
         routes::tools::list,
         routes::tools::create,
         routes::tools::revoke,

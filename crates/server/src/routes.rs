@@ -6,12 +6,14 @@ pub mod audit;
 pub mod contacts;
 pub mod context;
 pub mod health;
+pub mod imports;
 pub mod opportunities;
 pub mod policy;
 pub mod queue;
 pub mod sessions;
 pub mod suppressions;
 pub mod tools;
+pub mod triage;
 
 use axum::Router;
 
@@ -32,5 +34,7 @@ pub fn router() -> Router<AppState> {
         .merge(suppressions::router())
         .merge(context::router())
         .merge(health::router())
+        .merge(imports::router())
+        .merge(triage::router())
         .merge(crate::channels::router())
 }

@@ -5,3 +5,4 @@
 pub mod actions;
 pub mod context;
 pub mod sessions;
+pub mod triage;

@@ -41,6 +41,7 @@ mod review_links;
 mod service_levels;
 mod shadow;
 mod throttle;
+mod triage;
 
 use std::fmt;
 use std::str::FromStr;

@@ -386,3 +386,100 @@ fn a_suppressed_contact_is_denied_and_bad_contact_fields_are_named() {
     assert_eq!(got[0]["decision"], "deny");
     assert!(got[0]["reasons"].to_string().contains("do-not-contact"));
 }
+
+/// `countersign import`: the sample Salesforce export, then again (nothing changes), then a
+/// file with a bad row (exit code 1, the row named, the rest imported).
+#[test]
+fn a_crm_export_imports_and_reimports_without_changes() {
+    let db = db();
+    let samples = concat!(env!("CARGO_MANIFEST_DIR"), "/../import/samples/salesforce");
+    let first = run_json(&db, &["import", "salesforce", samples]);
+    assert_eq!(
+        first[0]["counts"]["opportunity"]["written"], 60,
+        "{first:?}"
+    );
+    assert_eq!(first[0]["problem_count"], 0);
+    let again = run_json(&db, &["import", "salesforce", samples]);
+    for (kind, c) in again[0]["counts"].as_object().unwrap() {
+        assert_eq!(c["written"], 0, "{kind} changed on re-import");
+    }
+    let bad = tempfile::tempdir().unwrap();
+    std::fs::write(
+        bad.path().join("Opportunity.csv"),
+        "Id,Name,CloseDate\n006X,Fine,2026-12-24\n006Y,Bad date,24.12.2026\n",
+    )
+    .unwrap();
+    let out = countersign()
+        .args(["import", "salesforce"])
+        .arg(bad.path())
+        .args(["--database-url", &db.url])
+        .assert()
+        .code(1);
+    let text = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+    assert!(
+        text.contains("Opportunity.csv:3 column `CloseDate`: `24.12.2026` is not a date"),
+        "{text}"
+    );
+    assert!(
+        text.contains("opportunity: 2 read, 1 new or changed")
+            || text.contains("opportunity: 1 read, 1 new or changed"),
+        "{text}"
+    );
+}
+
+/// `countersign triage` over the imported sample: ranked, with codes, words and a
+/// suggestion; `--owner` keeps one rep's deals; CSV has a header.
+#[test]
+fn triage_ranks_the_imported_pipeline() {
+    let db = db();
+    let samples = concat!(env!("CARGO_MANIFEST_DIR"), "/../import/samples/salesforce");
+    run_json(&db, &["import", "salesforce", samples]);
+    let ranked = run_json(&db, &["triage", "--limit", "500"]);
+    assert!(!ranked.is_empty());
+    let scores: Vec<f64> = ranked
+        .iter()
+        .map(|r| r["score"].as_f64().unwrap())
+        .collect();
+    assert!(scores.windows(2).all(|w| w[0] >= w[1]), "{scores:?}");
+    for r in &ranked {
+        for key in [
+            "opportunity_id",
+            "account",
+            "owner",
+            "stage",
+            "amount",
+            "score",
+            "reasons",
+            "explanation",
+            "suggested_action",
+        ] {
+            assert!(r.get(key).is_some(), "{key} missing in {r}");
+        }
+        assert!(!r["reasons"].as_array().unwrap().is_empty());
+        assert!(
+            r["stage"].as_str().is_none_or(|s| !s.starts_with("Closed")),
+            "{r}"
+        );
+    }
+    let sams = run_json(&db, &["triage", "--owner", "sam.okafor", "--limit", "500"]);
+    assert!(!sams.is_empty() && sams.len() < ranked.len());
+    assert!(sams.iter().all(|r| r["owner"] == "sam.okafor"));
+    let out = countersign()
+        .args([
+            "triage",
+            "--format",
+            "csv",
+            "--limit",
+            "3",
+            "--database-url",
+            &db.url,
+        ])
+        .assert()
+        .success();
+    let csv = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+    assert!(
+        csv.starts_with("opportunity_id,account,owner,stage,amount,score,reasons"),
+        "{csv}"
+    );
+    assert_eq!(csv.lines().count(), 4, "{csv}");
+}

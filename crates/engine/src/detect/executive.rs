@@ -358,6 +358,12 @@ impl Words {
 /// The word an apostrophe-s becomes.
 const POSSESSIVE: &str = "'s";
 
+/// Whether `title` names an executive ("Chief Financial Officer", "Geschäftsführerin"),
+/// as the executive detector judges recipients' titles.
+pub fn is_executive_title(title: &str) -> bool {
+    judge_title(title).is_some()
+}
+
 /// Whether `title` names an executive, and which part of it does.
 fn judge_title(title: &str) -> Option<TitleHit> {
     let parsed = Words::new(title);

@@ -13,6 +13,7 @@ use super::PolicyProblem;
 use crate::finding::Category;
 use crate::service_level::{BusinessHours, RoleLevel, ServiceLevels};
 use crate::tier::Tier;
+use crate::triage::TriageLimits;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -33,6 +34,22 @@ struct RawPolicy {
     model: ModelSettings,
     #[serde(default)]
     review: RawReview,
+    #[serde(default)]
+    triage: Option<Spanned<RawTriage>>,
+}
+
+/// `[triage]`: when an open opportunity's facts become reasons (see [`crate::triage`]).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTriage {
+    #[serde(default)]
+    no_activity_days: BTreeMap<String, i64>,
+    #[serde(default)]
+    stuck_days: BTreeMap<String, i64>,
+    next_step_days: Option<i64>,
+    close_date_pushes: Option<u32>,
+    executive_amount: Option<f64>,
+    unanswered: Option<u32>,
 }
 
 /// `[review]`: service levels (see [`crate::service_level`]).
@@ -309,6 +326,8 @@ pub struct PolicyConfig {
     pub model: ModelSettings,
     /// How long each role has to decide, and what happens when it does not.
     pub review: ServiceLevels,
+    /// When an open opportunity needs a human.
+    pub triage: TriageLimits,
 }
 
 impl PolicyConfig {
@@ -479,6 +498,7 @@ impl PolicyConfig {
         });
 
         let review = parse_review(&raw.review, &roles, &mut problem);
+        let triage = parse_triage(raw.triage.as_ref(), &mut problem);
 
         if !problems.is_empty() {
             return Err(problems);
@@ -500,6 +520,7 @@ impl PolicyConfig {
             },
             model: raw.model,
             review,
+            triage,
         })
     }
 
@@ -633,4 +654,69 @@ fn parse_review(
         roles: levels,
         expire_after,
     }
+}
+
+/// Reads `[triage]` over the defaults; every limit must be positive.
+fn parse_triage(
+    raw: Option<&Spanned<RawTriage>>,
+    problem: &mut dyn FnMut(usize, String),
+) -> TriageLimits {
+    let mut limits = TriageLimits::default();
+    let Some(raw) = raw else {
+        return limits;
+    };
+    let at = raw.span().start;
+    let t = raw.get_ref();
+    for (name, map, into) in [
+        (
+            "no_activity_days",
+            &t.no_activity_days,
+            &mut limits.no_activity_days,
+        ),
+        ("stuck_days", &t.stuck_days, &mut limits.stuck_days),
+    ] {
+        for (stage, days) in map {
+            if *days <= 0 {
+                problem(
+                    at,
+                    format!("triage.{name}.{stage}: `{days}` must be more than 0 days"),
+                );
+            }
+            into.insert(stage.clone(), *days);
+        }
+    }
+    if let Some(d) = t.next_step_days {
+        if d <= 0 {
+            problem(
+                at,
+                format!("triage.next_step_days: `{d}` must be more than 0"),
+            );
+        }
+        limits.next_step_days = d;
+    }
+    if let Some(n) = t.close_date_pushes {
+        if n == 0 {
+            problem(
+                at,
+                "triage.close_date_pushes: must be at least 1".to_owned(),
+            );
+        }
+        limits.close_date_pushes = n;
+    }
+    if let Some(a) = t.executive_amount {
+        if !(a.is_finite() && a >= 0.0) {
+            problem(
+                at,
+                format!("triage.executive_amount: `{a}` is not an amount"),
+            );
+        }
+        limits.executive_amount = a;
+    }
+    if let Some(n) = t.unanswered {
+        if n == 0 {
+            problem(at, "triage.unanswered: must be at least 1".to_owned());
+        }
+        limits.unanswered = n;
+    }
+    limits
 }

@@ -42,6 +42,7 @@ mod inbox_reports;
 mod limits;
 mod mcp;
 mod notifications;
+mod pipeline;
 mod probes;
 mod schemathesis;
 mod serve;

@@ -626,3 +626,48 @@ async fn a_reviewer_approves_from_the_notification_e_mail_on_a_phone() {
     ui.close().await;
     app.stop().await;
 }
+
+/// The Pipeline page over an imported Salesforce export: a rep's own deals, most urgent
+/// first, each with why and what next; at laptop and phone width.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rep_reads_their_pipeline_at_laptop_and_phone_width() {
+    let Some(ui) = Ui::launch().await else {
+        return;
+    };
+    let app = TestApp::spawn(Kind::Sqlite).await.unwrap();
+    let samples =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../import/samples/salesforce");
+    let report = countersign_import::import_dir(
+        &app.state.store,
+        countersign_import::Source::Salesforce,
+        &samples,
+        &countersign_import::Mapping::default(),
+        "test",
+        Utc::now(),
+        |_, _| {},
+    )
+    .await
+    .unwrap();
+    assert_eq!(report.problem_count, 0);
+    app.account("sam.okafor", &["rep"], false).await;
+    let base = app.base.clone();
+    let page = ui.open(&format!("{base}/inbox/login")).await;
+    log_in(&page, &base, "sam.okafor", PASSWORD).await;
+    click(&page, "a[href='/inbox/pipeline']").await;
+    let main = text(&page, "main").await;
+    assert!(main.contains("Next:"), "{main}");
+    assert!(
+        !main.contains("ivy.chen") && main.contains("sam.okafor"),
+        "only sam's deals: {main}"
+    );
+    shot(&page, "pipeline").await;
+    phone_width(&page).await;
+    let wide = overflow_x(&page).await;
+    shot(&page, "pipeline-phone").await;
+    assert!(
+        wide <= 0,
+        "the pipeline scrolls sideways by {wide} px at 390 px"
+    );
+    ui.close().await;
+    app.stop().await;
+}
