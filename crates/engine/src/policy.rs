@@ -205,6 +205,39 @@ mod tests {
     }
 
     #[test]
+    fn service_levels_and_triage_limits_are_checked_where_they_are_written() {
+        let p = Policy::default_policy();
+        assert_eq!(p.config.triage.next_step_days, 21);
+        assert_eq!(
+            p.config.review.roles["deal_desk"].within,
+            chrono::Duration::hours(4)
+        );
+        let toml = DEFAULT_SOURCES
+            .toml
+            .1
+            .replace("next_step_days = 21", "next_step_days = 0")
+            .replace("remind_after = \"2h\"", "remind_after = \"6h\"")
+            .replace("within = \"16h\"\nremind_after = \"8h\"\nescalate_to = [\"manager\"]\n\n[review.roles.security]", "within = \"soon\"\nremind_after = \"8h\"\nescalate_to = [\"manager\"]\n\n[review.roles.security]");
+        let err = PolicyConfig::parse("p.toml", &toml).unwrap_err();
+        let said: Vec<&str> = err.iter().map(|p| p.message.as_str()).collect();
+        assert!(
+            said.iter()
+                .any(|m| m.contains("triage.next_step_days: `0` must be more than 0")),
+            "{said:?}"
+        );
+        assert!(
+            said.iter()
+                .any(|m| m.contains("remind_after `6h` must be shorter than within `4h`")),
+            "{said:?}"
+        );
+        assert!(
+            said.iter().any(|m| m.contains("`soon` is not a time span")),
+            "{said:?}"
+        );
+        assert!(err.iter().all(|p| p.line > 1), "{err:?}");
+    }
+
+    #[test]
     fn toml_syntax_error_has_its_position() {
         let err = PolicyConfig::parse("p.toml", "name = \"x\"\nroles = [\n").unwrap_err();
         assert_eq!(err[0].file, "p.toml");
