@@ -19,7 +19,7 @@ from mcp.client.stdio import stdio_client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared._httpx_utils import create_mcp_http_client
 
-EXPECTED_TOOLS = {"propose_email", "propose_crm_update", "read_decision", "get_account_context"}
+EXPECTED_TOOLS = {"propose_email", "propose_crm_update", "read_decision", "get_account_context", "triage"}
 ROUTINE = "Hi Dana, thanks for the call today. I've attached the recap and the slides. Talk soon, Sam"
 DISCOUNT = "Hi Dana, we can do 15% off if you sign by Friday. Best, Sam"
 
@@ -87,6 +87,14 @@ async def exercise(session: ClientSession) -> dict:
     if update["decision"]["decision"] != "hold":
         fail(f"propose_crm_update with `Stage` and `AMOUNT`: expected hold, got {update}")
     seen["crm_field_case"] = {"decision": "hold", "roles": update["decision"]["roles"]}
+    # The pipeline: a list (empty here: nothing was imported), never an error.
+    result = await session.call_tool("triage", {"limit": 5})
+    if result.is_error:
+        fail(f"triage failed: {structured(result)}")
+    ranked = structured(result)
+    if not isinstance(ranked.get("opportunities"), list):
+        fail(f"triage: expected {{'opportunities': [...]}}, got {ranked}")
+    seen["triage"] = {"opportunities": len(ranked["opportunities"]), "open": ranked.get("open")}
     return {
         "protocol_version": init.protocol_version,
         "server": init.server_info.name,

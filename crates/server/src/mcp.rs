@@ -139,6 +139,15 @@ pub struct GetAccountContext {
     pub account_id: Option<String>,
 }
 
+/// `triage` arguments.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+pub struct Triage {
+    /// Only this rep's opportunities.
+    pub owner: Option<String>,
+    /// At most this many (default 20, at most 200).
+    pub limit: Option<u32>,
+}
+
 /// The MCP server. One per connection (stdio) or per request (HTTP); cheap to build.
 #[derive(Clone)]
 pub struct CountersignMcp {
@@ -292,6 +301,30 @@ impl CountersignMcp {
             Ok(ctx) => success(&ContextBody::from(ctx)),
             Err(e) => failure(&e),
         })
+    }
+
+    #[tool(
+        name = "triage",
+        description = "List the open opportunities that need a human now, most urgent first, each with its reasons (codes such as close_date_passed, no_recent_activity, went_quiet, missing_next_step, stuck_in_stage, single_threaded, no_executive, and words) and a suggested next action. Use it to decide which deals to prepare follow-ups for; prepare something specific to each buyer, never one generic message for many."
+    )]
+    async fn triage(
+        &self,
+        Parameters(p): Parameters<Triage>,
+        ctx: RequestContext<RoleServer>,
+    ) -> Result<CallToolResult, rmcp::ErrorData> {
+        if let Err(e) = self.caller(&ctx) {
+            return Ok(failure(&e));
+        }
+        let limit = p.limit.unwrap_or(20).clamp(1, 200) as usize;
+        Ok(
+            match crate::service::triage::ranked(&self.state, p.owner.as_deref(), limit).await {
+                Ok((ranked, open)) => success(&json!({
+                    "open": open,
+                    "opportunities": ranked.iter().map(crate::service::triage::json).collect::<Vec<_>>(),
+                })),
+                Err(e) => failure(&e),
+            },
+        )
     }
 }
 

@@ -26,8 +26,17 @@ pub async fn for_account(
         None if sees_all => None,
         None => Some(account.name.clone()),
     };
+    ranked(state, owner.as_deref(), limit).await
+}
+
+/// The ranked opportunities (of `owner`, when given), at most `limit`, and how many are open.
+pub async fn ranked(
+    state: &AppState,
+    owner: Option<&str>,
+    limit: usize,
+) -> Result<(Vec<Triaged>, usize), ApiError> {
     let now = Utc::now();
-    let facts = state.store.triage_facts(owner.as_deref(), now).await?;
+    let facts = state.store.triage_facts(owner, now).await?;
     let open = facts.len();
     let mut ranked = triage(facts, &state.policy().config.triage, now.date_naive());
     ranked.truncate(limit);
