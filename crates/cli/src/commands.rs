@@ -9,6 +9,7 @@ pub mod bench_inbox;
 pub mod bench_store;
 pub mod check;
 pub mod contacts;
+pub mod context;
 pub mod deliver;
 pub mod demo;
 pub mod edit;

@@ -66,6 +66,9 @@ enum Command {
     Import(commands::import::ImportArgs),
     /// Open opportunities ranked by how much they need a human now, with reasons.
     Triage(commands::triage::TriageArgs),
+    /// A deal's context: a summary, the buying committee, how it moved, the last touches,
+    /// earlier held or rejected messages and promises.
+    Context(commands::context::ContextArgs),
     /// Record buyers' contacts (title, time zone, account).
     #[command(subcommand)]
     Contacts(commands::contacts::ContactsCommand),
@@ -113,6 +116,7 @@ fn main() -> ExitCode {
         Command::Reviewers(cmd) => commands::reviewers::run(cmd),
         Command::Import(args) => commands::import::run(args),
         Command::Triage(args) => commands::triage::run(args),
+        Command::Context(args) => commands::context::run(args),
         Command::Contacts(cmd) => commands::contacts::run(cmd),
         Command::Opportunities(cmd) => commands::opportunities::run(cmd),
         Command::Suppress(args) => commands::suppress::run(args),

@@ -279,7 +279,7 @@ impl CountersignMcp {
 
     #[tool(
         name = "get_account_context",
-        description = "Get what Countersign knows before writing: the contact (title, time zone), whether they must not be contacted (opt-out, do-not-contact, legal hold), the opportunity (stage, amount, close date, owner) and recent actions on the contact, opportunity or account. Give at least one of contact_id, email, opportunity_id, account_id."
+        description = "Get what Countersign knows before writing: the contact (title, time zone), whether they must not be contacted (opt-out, do-not-contact, legal hold), the opportunity (stage, amount, close date, owner) and recent actions on the contact, opportunity or account. With opportunity_id, also `deal`: a short `summary` and its `facts` (the buying committee and who went quiet, how the deal moved, the last touches each way, earlier held or rejected messages, promises already made). Give at least one of contact_id, email, opportunity_id, account_id."
     )]
     async fn get_account_context(
         &self,
@@ -297,10 +297,18 @@ impl CountersignMcp {
             opportunity_id: p.opportunity_id,
             account_id: p.account_id,
         };
-        Ok(match gather(&self.state, &principal, query).await {
-            Ok(ctx) => success(&ContextBody::from(ctx)),
-            Err(e) => failure(&e),
-        })
+        let opportunity = query.opportunity_id.clone();
+        let mut body = match gather(&self.state, &principal, query).await {
+            Ok(ctx) => json!(ContextBody::from(ctx)),
+            Err(e) => return Ok(failure(&e)),
+        };
+        // With an opportunity: its deal context and summary too.
+        if let Some(id) = opportunity
+            && let Ok(deal) = crate::service::context::deal(&self.state, &principal, &id).await
+        {
+            body["deal"] = deal;
+        }
+        Ok(success(&body))
     }
 
     #[tool(

@@ -16,7 +16,33 @@ use crate::model::OpportunityBody;
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/v1/opportunities/{opportunity_id}", get(read).put(upsert))
+    Router::new()
+        .route("/v1/opportunities/{opportunity_id}", get(read).put(upsert))
+        .route("/v1/opportunities/{opportunity_id}/context", get(context))
+}
+
+/// A deal's context: a summary a rep reads in thirty seconds, and the facts behind it with
+/// their record ids (the buying committee and who went quiet, how the deal moved, the last
+/// touches each way, earlier held or rejected messages, promises already made).
+#[utoipa::path(
+    get, path = "/v1/opportunities/{opportunity_id}/context", tag = "crm",
+    params(("opportunity_id" = String, Path, description = "The CRM's id")),
+    responses(
+        (status = 200, description = "`summary` and `facts`", body = Object),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 429, response = crate::openapi::RateLimited),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn context(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(opportunity_id): ApiPath<String>,
+) -> Result<ApiJson<serde_json::Value>, ApiError> {
+    Ok(ApiJson(
+        crate::service::context::deal(&state, &caller.principal, &opportunity_id).await?,
+    ))
 }
 
 /// Fields to set; those left out keep their stored value.

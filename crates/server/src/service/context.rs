@@ -34,3 +34,28 @@ pub async fn gather(
     }
     Ok(ctx)
 }
+
+/// One deal's context with its summary, for a caller (REST, MCP, the CLI): contact names
+/// hidden from tools not cleared for contact details, as above.
+pub async fn deal(
+    state: &AppState,
+    principal: &Principal,
+    opportunity_id: &str,
+) -> Result<serde_json::Value, ApiError> {
+    let Some(mut ctx) = state.store.deal_context(opportunity_id).await? else {
+        return Err(ApiError::not_found(format!(
+            "opportunity `{opportunity_id}` not found"
+        )));
+    };
+    let cleared = match principal {
+        Principal::Tool(t) => t.data_classes.contains("contact_details"),
+        Principal::Account(_) => true,
+    };
+    if !cleared {
+        for m in &mut ctx.committee {
+            m.name = None;
+        }
+    }
+    let summary = ctx.summary(chrono::Utc::now().date_naive());
+    Ok(serde_json::json!({"summary": summary, "facts": ctx}))
+}

@@ -55,6 +55,22 @@ async fn an_admin_imports_an_export_and_reps_see_their_own_triage(kind: Kind) {
     assert!(mine.iter().all(|r| r["owner"] == "sam.okafor"), "{mine:?}");
     let everyone = app.get("/v1/triage?limit=500", &mo).await;
     assert!(everyone.body.as_array().unwrap().len() > mine.len());
+    // A deal's context: a summary and its facts with record ids.
+    let ctx = app
+        .get("/v1/opportunities/006O000000000001/context", &mo)
+        .await;
+    assert_eq!(ctx.status, StatusCode::OK, "{:?}", ctx.body);
+    let summary = ctx.body["summary"].as_str().unwrap();
+    assert!(
+        summary.contains(" is in ") && summary.contains("contacts took part"),
+        "{summary}"
+    );
+    let facts = &ctx.body["facts"];
+    assert_eq!(facts["moves"].as_array().unwrap().len(), 4, "{facts}");
+    assert!(facts["committee"][0]["name"].is_string(), "{facts}");
+    assert!(facts["recent"][0]["activity_id"].is_string(), "{facts}");
+    let missing = app.get("/v1/opportunities/nope/context", &mo).await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
     // A rep asking for another rep's deals is refused.
     let other = app.get("/v1/triage?owner=ivy.chen", &sam).await;
     assert_eq!(other.status, StatusCode::FORBIDDEN, "{:?}", other.body);
