@@ -64,51 +64,29 @@ impl Store {
         }
         // Each fact is one aggregate per opportunity, so memory stays flat however long the
         // history: when the current stage began, how often the close date moved later…
-        let stage_since = tx
+        let moves = tx
             .fetch_all(tx.query(
-                "SELECT h.opportunity_id AS id, MIN(h.at) AS since FROM opportunity_history h \
-                 JOIN opportunity o ON o.opportunity_id = h.opportunity_id AND h.stage = o.stage \
-                 GROUP BY h.opportunity_id",
+                "SELECT id, MIN(CASE WHEN stage = current THEN at END) AS since, \
+                        SUM(CASE WHEN close_date > prev THEN 1 ELSE 0 END) AS pushes \
+                 FROM (SELECT h.opportunity_id AS id, h.at, h.stage, o.stage AS current, \
+                              h.close_date, \
+                              LAG(h.close_date) OVER (PARTITION BY h.opportunity_id ORDER BY h.at) AS prev \
+                       FROM opportunity_history h \
+                       JOIN opportunity o ON o.opportunity_id = h.opportunity_id) moves \
+                 GROUP BY id",
             ))
             .await?;
-        for r in &stage_since {
+        for r in &moves {
             if let Some(&i) = index.get(&r.get::<String>("id")?) {
-                let since: DateTime<Utc> = r.get("since")?;
-                deals[i].stage_since = Some(since.date_naive());
-            }
-        }
-        let pushes = tx
-            .fetch_all(tx.query(
-                "SELECT id, COUNT(*) AS n FROM ( \
-                   SELECT opportunity_id AS id, close_date, \
-                          LAG(close_date) OVER (PARTITION BY opportunity_id ORDER BY at) AS prev \
-                   FROM opportunity_history) moves \
-                 WHERE close_date > prev GROUP BY id",
-            ))
-            .await?;
-        for r in &pushes {
-            if let Some(&i) = index.get(&r.get::<String>("id")?) {
-                deals[i].close_date_pushes = u32::try_from(r.get::<i64>("n")?).unwrap_or(u32::MAX);
+                let since: Option<DateTime<Utc>> = r.get("since")?;
+                deals[i].stage_since = since.map(|t| t.date_naive());
+                let pushes: Option<i64> = r.get("pushes")?;
+                deals[i].close_date_pushes = u32::try_from(pushes.unwrap_or(0)).unwrap_or(u32::MAX);
             }
         }
         // …who took part lately, and whether one of them is an executive (titles judged by
-        // the executive detector, once per distinct title)…
+        // the executive detector, once per distinct title), in one pass over the window.
         let since = micros(now - Duration::days(ENGAGEMENT_DAYS));
-        let engaged = tx
-            .fetch_all(
-                tx.query(
-                    "SELECT what_id AS id, COUNT(DISTINCT who_id) AS n FROM crm_activity \
-                     WHERE at >= $1 AND what_id IS NOT NULL AND who_id IS NOT NULL \
-                     GROUP BY what_id",
-                )
-                .bind(since),
-            )
-            .await?;
-        for r in &engaged {
-            if let Some(&i) = index.get(&r.get::<String>("id")?) {
-                deals[i].contacts_engaged = u32::try_from(r.get::<i64>("n")?).unwrap_or(u32::MAX);
-            }
-        }
         let titles = tx
             .fetch_all(tx.query("SELECT DISTINCT title FROM contact WHERE title IS NOT NULL"))
             .await?;
@@ -121,25 +99,34 @@ impl Store {
         }
         let q = match tx.backend() {
             Backend::Sqlite => tx.query(
-                "SELECT DISTINCT act.what_id AS id FROM crm_activity act \
-                 JOIN contact c ON c.contact_id = act.who_id \
-                 WHERE act.at >= $1 AND c.title IN (SELECT value FROM json_each($2))",
+                "WITH exec (title) AS (SELECT value FROM json_each($2)) \
+                 SELECT act.what_id AS id, COUNT(DISTINCT act.who_id) AS n, \
+                        COUNT(e.title) AS exec \
+                 FROM crm_activity act LEFT JOIN contact c ON c.contact_id = act.who_id \
+                 LEFT JOIN exec e ON e.title = c.title \
+                 WHERE act.at >= $1 AND act.what_id IS NOT NULL AND act.who_id IS NOT NULL \
+                 GROUP BY act.what_id",
             ),
             Backend::Postgres => tx.query(
-                "SELECT DISTINCT act.what_id AS id FROM crm_activity act \
-                 JOIN contact c ON c.contact_id = act.who_id \
-                 WHERE act.at >= $1 AND c.title IN (SELECT jsonb_array_elements_text($2::jsonb))",
+                "WITH exec (title) AS (SELECT jsonb_array_elements_text($2::jsonb)) \
+                 SELECT act.what_id AS id, COUNT(DISTINCT act.who_id) AS n, \
+                        COUNT(e.title) AS exec \
+                 FROM crm_activity act LEFT JOIN contact c ON c.contact_id = act.who_id \
+                 LEFT JOIN exec e ON e.title = c.title \
+                 WHERE act.at >= $1 AND act.what_id IS NOT NULL AND act.who_id IS NOT NULL \
+                 GROUP BY act.what_id",
             ),
         };
-        let executives = tx
+        let engaged = tx
             .fetch_all(
                 q.bind(since)
                     .bind(serde_json::json!(executive_titles).to_string()),
             )
             .await?;
-        for r in &executives {
+        for r in &engaged {
             if let Some(&i) = index.get(&r.get::<String>("id")?) {
-                deals[i].executive_engaged = true;
+                deals[i].contacts_engaged = u32::try_from(r.get::<i64>("n")?).unwrap_or(u32::MAX);
+                deals[i].executive_engaged = r.get::<i64>("exec")? > 0;
             }
         }
         // …and our e-mails the buyer has not answered (none of theirs came after).
