@@ -418,11 +418,16 @@ fn build(kind: FileKind, row: &Row<'_>) -> Built {
                     Some("inbound")
                 }
                 (Some(_), _) => Some("outbound"),
-                // HubSpot logs the rep's e-mails as EMAIL and the buyer's as INCOMING_EMAIL;
-                // a Salesforce task says neither, so its direction stays unknown.
+                // HubSpot logs the rep's e-mails as EMAIL and the buyer's as INCOMING_EMAIL.
                 (None, "incoming_email") => Some("inbound"),
                 (None, "email") if kind == FileKind::Activity => Some("outbound"),
-                _ => None,
+                // Salesforce's e-mail capture marks the subject: "← Email: …" received,
+                // "→ Email: …" sent. Without the mark the direction stays unknown.
+                (None, _) => match row.text("subject").as_deref().map(str::trim_start) {
+                    Some(s) if s.starts_with('←') => Some("inbound"),
+                    Some(s) if s.starts_with('→') => Some("outbound"),
+                    _ => None,
+                },
             };
             Record::Activity(Activity {
                 activity_id: id("id")?,
