@@ -41,17 +41,6 @@ fn hmac_sha256(key: &[u8], parts: &[&[u8]]) -> Hmac<Sha256> {
     mac
 }
 
-/// Constant-time equality of two secrets as bytes.
-fn same_secret(a: &[u8], b: &[u8]) -> bool {
-    // Comparing MACs of both under a fixed key takes the same time whatever differs.
-    let ma = hmac_sha256(b"countersign-compare", &[a])
-        .finalize()
-        .into_bytes();
-    hmac_sha256(b"countersign-compare", &[b])
-        .verify_slice(&ma)
-        .is_ok()
-}
-
 /// One shared HTTP client for calls back to the chat platforms.
 fn client() -> &'static reqwest::Client {
     static CLIENT: std::sync::OnceLock<reqwest::Client> = std::sync::OnceLock::new();

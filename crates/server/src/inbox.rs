@@ -429,7 +429,7 @@ fn session_csrf(token: &str) -> String {
 }
 
 /// Compares two tokens in time that does not depend on where they differ.
-fn same(a: &str, b: &str) -> bool {
+pub(crate) fn same(a: &str, b: &str) -> bool {
     a.len() == b.len()
         && a.bytes()
             .zip(b.bytes())

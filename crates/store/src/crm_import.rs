@@ -113,20 +113,6 @@ pub struct Activity {
     pub direction: Option<String>,
 }
 
-impl Record {
-    /// The record's CRM id, for messages.
-    pub fn id(&self) -> &str {
-        match self {
-            Self::User(r) => &r.user_id,
-            Self::Account(r) => &r.account_id,
-            Self::Contact(r) => &r.contact_id,
-            Self::Opportunity(r) => &r.opportunity_id,
-            Self::StageChange(r) => &r.history_id,
-            Self::Activity(r) => &r.activity_id,
-        }
-    }
-}
-
 /// What an import changed, per kind: rows read, and rows written (new or different).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct ImportCounts {

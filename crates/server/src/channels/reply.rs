@@ -18,7 +18,6 @@ use serde_json::{Value, json};
 
 use countersign_store::{LinkVerb, Via};
 
-use super::same_secret;
 use crate::error::ApiError;
 use crate::inbox::act::approved_words;
 use crate::service::actions;
@@ -93,7 +92,7 @@ pub async fn inbound(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .unwrap_or_default();
-    if !same_secret(bearer.as_bytes(), secret.expose_secret().as_bytes()) {
+    if !crate::inbox::same(bearer, secret.expose_secret()) {
         return Err(ApiError::unauthorized(
             "the mail gateway's bearer secret is wrong",
         ));

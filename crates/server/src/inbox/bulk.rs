@@ -91,24 +91,11 @@ pub async fn confirm(
             .revisions
             .last()
             .ok_or_else(|| bad("an item without a revision"))?;
-        if latest
-            .decision
-            .findings
-            .iter()
-            .any(|f| f.category.is_protected())
-        {
+        let protected = protected_moments(&view);
+        if !protected.is_empty() {
             return Err(bad(&format!(
                 "`{id}` is a protected moment ({}): open it and approve it on its own page.",
-                latest
-                    .decision
-                    .findings
-                    .iter()
-                    .filter(|f| f.category.is_protected())
-                    .map(|f| f.category.as_str())
-                    .collect::<BTreeSet<_>>()
-                    .into_iter()
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                protected.join(", ")
             )));
         }
         kinds.insert(view.kind.clone());
@@ -167,15 +154,25 @@ pub async fn approve(
     let mut rows = Vec::new();
     let mut approved = 0;
     for (id, revision) in &p.items {
-        let outcome = actions::approve(&state, &reviewer.principal(), id, *revision).await;
-        if outcome.is_ok() {
-            approved += 1;
-        }
         let view = actions::visible(&state, &reviewer.principal(), id).await?;
         let title = match view.revisions.last().map(|r| Action::from_json(&r.action)) {
             Some(Ok(action)) => describe(&state, &view, &action).await?.0,
             _ => id.clone(),
         };
+        // Checked again here, not only on the confirmation page: a hand-made form must not
+        // approve a protected moment in bulk.
+        let protected = protected_moments(&view);
+        let outcome = if protected.is_empty() {
+            actions::approve(&state, &reviewer.principal(), id, *revision).await
+        } else {
+            Err(crate::error::ApiError::forbidden(format!(
+                "a protected moment ({}) is approved on its own page",
+                protected.join(", ")
+            )))
+        };
+        if outcome.is_ok() {
+            approved += 1;
+        }
         rows.push(minijinja::context! {
             action_id => id,
             title,
@@ -232,4 +229,16 @@ async fn describe(
             (s, _) => (s.to_owned(), None),
         },
     })
+}
+
+/// The protected categories (objection, commercial, executive) in any revision's findings.
+fn protected_moments(view: &countersign_store::ActionView) -> Vec<&'static str> {
+    view.revisions
+        .iter()
+        .flat_map(|r| &r.decision.findings)
+        .filter(|f| f.category.is_protected())
+        .map(|f| f.category.as_str())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect()
 }

@@ -683,3 +683,48 @@ async fn a_reply_shows_the_buyers_message_it_answers(kind: Kind) {
     app.stop().await;
 }
 api_test!(a_reply_shows_the_buyers_message_it_answers);
+
+/// A probe: a hand-made bulk form naming a protected moment (a discount) approves nothing,
+/// though the reviewer holds the role; a routine item in the same form still goes through.
+async fn a_hand_made_bulk_form_cannot_approve_a_protected_moment(kind: Kind) {
+    let Some(app) = TestApp::spawn(kind).await else {
+        return;
+    };
+    app.account("mo.manager", &["manager", "deal_desk"], false)
+        .await;
+    let discount = held_discount(&app).await;
+    let change = app
+        .held_crm_change(serde_json::json!({"stage": "Commit"}))
+        .await;
+    let (session, _) = form_login(&app, "mo.manager", None).await;
+    let cookie = format!("cs_session={session}");
+    let queue = get(&app, "/inbox", &cookie).await;
+    let token = csrf(&queue.text);
+    let done = post_form(
+        &app,
+        "/inbox/bulk/approve",
+        &cookie,
+        &[
+            ("csrf", &token),
+            ("item", &format!("{discount}:1")),
+            ("item", &format!("{change}:1")),
+        ],
+    )
+    .await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.text);
+    assert!(done.text.contains("Approved 1 of 2"), "{}", done.text);
+    assert!(
+        done.text.contains("approved on its own page"),
+        "{}",
+        done.text
+    );
+    let status = |id: &str| {
+        let app = &app;
+        let id = id.to_owned();
+        async move { app.get(&format!("/v1/actions/{id}"), &app.admin).await.body["status"].clone() }
+    };
+    assert_eq!(status(&discount).await, "held");
+    assert_eq!(status(&change).await, "approved");
+    app.stop().await;
+}
+api_test!(a_hand_made_bulk_form_cannot_approve_a_protected_moment);
