@@ -7,7 +7,7 @@
 //! in the outbox and its audit record, so a step is neither lost nor repeated however many
 //! instances sweep.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 use chrono::{DateTime, Utc};
 use countersign_engine::Policy;
@@ -40,10 +40,27 @@ impl Store {
             return Ok(report);
         }
         let now = micros(now);
+        // Without the write lock first: most items have nothing due, or had it done. The
+        // roles an item needs bound what can be due; the steps already taken for the latest
+        // revisions come in one query.
         let held = {
             let mut read = self.pool.read().await?;
+            let mut taken: HashMap<String, BTreeSet<String>> = HashMap::new();
+            for row in read
+                .fetch_all(read.query(
+                    "SELECT s.action_id, s.step FROM review_step s \
+                     JOIN action a ON a.action_id = s.action_id AND s.revision = a.latest_revision \
+                     WHERE a.status = 'held'",
+                ))
+                .await?
+            {
+                taken
+                    .entry(row.get("action_id")?)
+                    .or_default()
+                    .insert(row.get("step")?);
+            }
             let q = read.query(
-                "SELECT a.action_id, a.created_at, a.latest_revision, r.created_at AS since \
+                "SELECT a.action_id, a.created_at, r.created_at AS since, r.required_roles \
                  FROM action a JOIN revision r \
                    ON r.action_id = a.action_id AND r.number = a.latest_revision \
                  WHERE a.status = 'held' ORDER BY a.created_at",
@@ -53,29 +70,14 @@ impl Store {
                 let id: String = row.get("action_id")?;
                 let proposed: DateTime<Utc> = row.get("created_at")?;
                 let since: DateTime<Utc> = row.get("since")?;
-                let revision: i64 = row.get("latest_revision")?;
-                // Without the write lock first: most items have nothing due, or had it done.
+                let required: BTreeSet<String> = row.json("required_roles")?;
                 let due: BTreeSet<String> = levels
-                    .steps(proposed, since, levels.roles.keys(), now)
+                    .steps(proposed, since, &required, now)
                     .iter()
                     .map(Step::key)
                     .collect();
-                if due.is_empty() {
-                    continue;
-                }
-                let taken = read
-                    .fetch_all(
-                        read.query(
-                            "SELECT step FROM review_step WHERE action_id = $1 AND revision = $2",
-                        )
-                        .bind(id.clone())
-                        .bind(revision),
-                    )
-                    .await?
-                    .iter()
-                    .map(|r| r.get::<String>("step"))
-                    .collect::<Result<BTreeSet<String>, _>>()?;
-                if !due.is_subset(&taken) {
+                let done = taken.get(&id);
+                if !due.is_empty() && !done.is_some_and(|t| due.is_subset(t)) {
                     out.push((id, proposed, since));
                 }
             }

@@ -965,7 +965,8 @@ pub async fn page(
             }
         })
         .collect();
-    let levels = state.policy().config.review.clone();
+    let policy = state.policy();
+    let levels = &policy.config.review;
     let roles: Vec<_> = latest
         .required_roles
         .iter()

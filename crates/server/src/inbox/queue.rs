@@ -174,14 +174,15 @@ pub async fn page(
     }
     let now = Utc::now();
     let queue = state.store.queue_page(&f.query(account, now)?, now).await?;
-    let levels = state.policy().config.review.clone();
+    let policy = state.policy();
+    let levels = &policy.config.review;
 
     // Counts per role the reviewer holds, zeros included (an admin: every role with items).
     let counts: BTreeMap<String, i64> = queue.counts.clone();
     let rows: Vec<Row> = queue
         .items
         .iter()
-        .map(|i| row(i, &account.roles, &levels, now))
+        .map(|i| row(i, &account.roles, levels, now))
         .collect();
     // A rep's own held items: what they proposed (through their tools) that waits for
     // someone else. Not theirs to approve, but theirs to know about.
@@ -200,7 +201,7 @@ pub async fn page(
     let mine: Vec<Row> = mine
         .items
         .iter()
-        .map(|i| row(i, &BTreeSet::new(), &levels, now))
+        .map(|i| row(i, &BTreeSet::new(), levels, now))
         .collect();
     let facets = &queue.facets;
     render(

@@ -131,8 +131,10 @@ pub async fn approve(
     revision: i64,
 ) -> Result<ApprovalOutcome, ApiError> {
     let reviewer = principal.account()?;
-    visible(state, principal, action_id).await?;
-    approve_via(state, &reviewer.name, action_id, revision, None).await
+    let view = visible(state, principal, action_id).await?;
+    let outcome = store_approval(state, &reviewer.name, action_id, revision, None).await?;
+    record_approval(&outcome, view.created_at);
+    Ok(outcome)
 }
 
 /// Approves as the reviewer a link, a reply or a chat vouched for (`via`; `None` for the
@@ -146,20 +148,44 @@ pub async fn approve_via(
     revision: i64,
     via: Option<Via>,
 ) -> Result<ApprovalOutcome, ApiError> {
-    let policy = state.policy();
-    let outcome = state
-        .store
-        .approve_via(action_id, revision, reviewer, &policy, via, Utc::now())
-        .await?;
-    metrics::counter!(crate::metrics::REVIEWS, "outcome" => "approval").increment(1);
+    let outcome = store_approval(state, reviewer, action_id, revision, via).await?;
     if outcome.status == ActionStatus::Approved
         && let Ok(created) = state.store.action_created_at(action_id).await
     {
+        record_approval(&outcome, created);
+    }
+    Ok(outcome)
+}
+
+async fn store_approval(
+    state: &AppState,
+    reviewer: &str,
+    action_id: &str,
+    revision: i64,
+    via: Option<Via>,
+) -> Result<ApprovalOutcome, ApiError> {
+    let outcome = state
+        .store
+        .approve_via(
+            action_id,
+            revision,
+            reviewer,
+            &state.policy(),
+            via,
+            Utc::now(),
+        )
+        .await?;
+    metrics::counter!(crate::metrics::REVIEWS, "outcome" => "approval").increment(1);
+    Ok(outcome)
+}
+
+/// The time from proposal to release, for an approval that released the action.
+fn record_approval(outcome: &ApprovalOutcome, created: chrono::DateTime<Utc>) {
+    if outcome.status == ActionStatus::Approved {
         let waited = (Utc::now() - created).num_milliseconds().max(0);
         #[allow(clippy::cast_precision_loss, reason = "a latency for a histogram")]
         metrics::histogram!(crate::metrics::APPROVAL_SECONDS).record(waited as f64 / 1000.0);
     }
-    Ok(outcome)
 }
 
 /// A new revision of a held action, decided again.
