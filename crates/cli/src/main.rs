@@ -69,6 +69,12 @@ enum Command {
     /// A deal's context: a summary, the buying committee, how it moved, the last touches,
     /// earlier held or rejected messages and promises.
     Context(commands::context::ContextArgs),
+    /// Draft a follow-up for an opportunity from its context, with its sources, and propose
+    /// it through the gate as the registered assistant.
+    Draft(commands::draft::DraftArgs),
+    /// The approved answers sellers may give (Markdown with front matter): claims in
+    /// proposed messages are checked against them.
+    Knowledge(commands::knowledge::KnowledgeArgs),
     /// Record buyers' contacts (title, time zone, account).
     #[command(subcommand)]
     Contacts(commands::contacts::ContactsCommand),
@@ -117,6 +123,8 @@ fn main() -> ExitCode {
         Command::Import(args) => commands::import::run(args),
         Command::Triage(args) => commands::triage::run(args),
         Command::Context(args) => commands::context::run(args),
+        Command::Draft(args) => commands::draft::run(args),
+        Command::Knowledge(args) => commands::knowledge::run(args),
         Command::Contacts(cmd) => commands::contacts::run(cmd),
         Command::Opportunities(cmd) => commands::opportunities::run(cmd),
         Command::Suppress(args) => commands::suppress::run(args),

@@ -30,6 +30,12 @@ pub struct Context {
     /// when nothing was resolved (no rep named, or a decision without a store).
     #[serde(default)]
     pub rep: Option<Rep>,
+    /// The deal an e-mail belongs to, for the generic check (`specificity`).
+    #[serde(default)]
+    pub deal: Option<crate::specificity::DealFacts>,
+    /// The approved knowledge valid today: claims in the message are checked against it.
+    #[serde(default)]
+    pub knowledge: Vec<crate::knowledge::Entry>,
 }
 
 /// The rep an action is on behalf of.
@@ -118,6 +124,10 @@ pub struct History {
     /// Automated (unapproved) follow-ups on this opportunity in the follow-up window.
     #[serde(default)]
     pub automated_followups: u32,
+    /// Buyers (distinct recipients, this one included) who were proposed the same text
+    /// (`specificity::fingerprint`) in the policy's `[sequences]` window.
+    #[serde(default)]
+    pub same_text_recipients: u32,
 }
 
 /// A registered tool: what it may propose and which data classes it may receive.

@@ -5,6 +5,7 @@
 //! the expensive part of reading a message is done once however many detectors run.
 //! Detectors never decide anything: the policy turns findings into tiers and roles.
 
+pub mod claims;
 pub mod executive;
 pub mod injection;
 pub mod lexicon;
@@ -111,6 +112,7 @@ pub fn subtopics(category: Category) -> &'static [&'static str] {
         Category::Pressure => &["urgency", "pushing"],
         Category::Injection => &["instruction", "gate_directive"],
         Category::Obfuscation => &["look_alike", "invisible", "spread", "leet"],
+        Category::Generic => &["no_specifics", "sequence"],
     }
 }
 

@@ -17,10 +17,13 @@ pub enum Category {
     Injection,
     /// Words hidden from the detectors (DESIGN §6): not a protected moment by itself.
     Obfuscation,
+    /// A follow-up on an open deal that says nothing only this buyer would recognise, or
+    /// one text sent to many buyers (a sequence).
+    Generic,
 }
 
 impl Category {
-    pub const ALL: [Category; 8] = [
+    pub const ALL: [Category; 9] = [
         Category::Objection,
         Category::Commercial,
         Category::Executive,
@@ -29,6 +32,7 @@ impl Category {
         Category::Pressure,
         Category::Injection,
         Category::Obfuscation,
+        Category::Generic,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -41,6 +45,7 @@ impl Category {
             Category::Pressure => "pressure",
             Category::Injection => "injection",
             Category::Obfuscation => "obfuscation",
+            Category::Generic => "generic",
         }
     }
 

@@ -39,6 +39,7 @@ pub enum GateError {
     Model(#[from] ModelError),
 }
 
+mod grounding;
 mod judgement;
 
 pub use judgement::Judgement;
@@ -296,7 +297,10 @@ impl Gate {
         policy: &Policy,
         now: DateTime<Utc>,
     ) -> Result<DecisionRecord, GateError> {
-        let findings = self.judged_findings(action, ctx, policy)?;
+        let mut findings = self.judged_findings(action, ctx, policy)?;
+        let grounded = grounding::check(action, ctx, policy, now.date_naive());
+        findings.extend(grounded.findings);
+        findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
         let cfg = &policy.config;
         let mut roles = BTreeSet::new();
         let mut reasons = Vec::new();
@@ -323,8 +327,10 @@ impl Gate {
 
         // Findings: one reason per category and subtopic, in a stable order.
         let mut groups: BTreeMap<(Category, &str), Vec<&Finding>> = BTreeMap::new();
+        let is_claim =
+            |f: &Finding| f.rule == grounding::UNSUPPORTED || f.rule == grounding::CONTRADICTED;
         for f in &findings {
-            if f.confidence >= cfg.limits.min_confidence {
+            if f.confidence >= cfg.limits.min_confidence && !is_claim(f) {
                 groups
                     .entry((f.category, f.subtopic.as_str()))
                     .or_default()
@@ -353,6 +359,16 @@ impl Gate {
                 evidence,
                 roles: needed.clone(),
             });
+        }
+
+        // Claims: backed ones are named as sources; the rest hold for the topic's roles
+        // (and, when an entry says otherwise, its owner).
+        for reason in grounded.reasons {
+            if reason.is_cause() {
+                tier = tier.tighten(Tier::ManagerApproved);
+                roles.extend(reason.roles());
+            }
+            reasons.push(reason);
         }
 
         // CRM field changes that need a human.

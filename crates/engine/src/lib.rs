@@ -16,14 +16,17 @@ pub mod detect;
 pub mod finding;
 pub mod gate;
 pub mod guards;
+pub mod knowledge;
 pub mod names;
 pub mod payload;
 pub mod policy;
 pub mod reason;
 pub mod review;
 pub mod service_level;
+pub mod specificity;
 pub mod tier;
 pub mod triage;
+pub mod withhold;
 
 pub use action::{Action, ActionError, ActionKind, EmailAddress, IdempotencyKey, Payload};
 pub use context::Context;

@@ -82,6 +82,27 @@ pub enum Reason {
     BadTimeZone { zone: String },
     /// A writing kind whose tier is read-only.
     ReadOnlyWrites { kind: String },
+    /// A claim an approved knowledge entry backs: a source for the reviewer, not a cause.
+    ClaimSupported {
+        claim: String,
+        entry: String,
+        /// The entry's sentence that backs it.
+        excerpt: String,
+    },
+    /// A claim on an objection topic that no approved, unexpired entry backs.
+    ClaimUnsupported {
+        claim: String,
+        topic: String,
+        roles: BTreeSet<String>,
+    },
+    /// A claim an approved entry says otherwise about (99.99 % where it says 99.9 %).
+    ClaimContradicted {
+        claim: String,
+        entry: String,
+        /// What the entry says instead.
+        says: String,
+        roles: BTreeSet<String>,
+    },
     /// The action could not be decided: held (fail closed).
     FailClosed { failure: Failure },
     /// A reason an older release stored as a sentence.
@@ -91,7 +112,7 @@ pub enum Reason {
 impl Reason {
     /// Whether this reason made the decision stricter (all but the base tier).
     pub fn is_cause(&self) -> bool {
-        !matches!(self, Self::BaseTier { .. })
+        !matches!(self, Self::BaseTier { .. } | Self::ClaimSupported { .. })
     }
 
     /// The roles this reason asks for, when it names them (a finding's, a CRM field's;
@@ -99,7 +120,10 @@ impl Reason {
     pub fn roles(&self) -> BTreeSet<String> {
         let manager = || BTreeSet::from(["manager".to_owned()]);
         match self {
-            Self::Finding { roles, .. } | Self::CrmField { roles, .. } => roles.clone(),
+            Self::Finding { roles, .. }
+            | Self::CrmField { roles, .. }
+            | Self::ClaimUnsupported { roles, .. }
+            | Self::ClaimContradicted { roles, .. } => roles.clone(),
             Self::DataClass { refused: false, .. } => BTreeSet::from(["security".to_owned()]),
             Self::UnknownKind { .. }
             | Self::UnlistedCrmField { .. }
@@ -235,6 +259,30 @@ impl fmt::Display for Reason {
             Self::ReadOnlyWrites { kind } => {
                 write!(f, "`{kind}` writes, but its tier is read_only: refused")
             }
+            Self::ClaimSupported { claim, entry, .. } => write!(
+                f,
+                "claim \"{claim}\" is backed by approved knowledge entry `{entry}`"
+            ),
+            Self::ClaimUnsupported {
+                claim,
+                topic,
+                roles,
+            } => write!(
+                f,
+                "unsupported claim: \"{claim}\" ({}) is backed by no approved knowledge entry: needs {}",
+                topic.replace('_', " "),
+                join(roles)
+            ),
+            Self::ClaimContradicted {
+                claim,
+                entry,
+                says,
+                roles,
+            } => write!(
+                f,
+                "contradicted claim: \"{claim}\" where approved knowledge entry `{entry}` says \"{says}\": needs {}",
+                join(roles)
+            ),
             Self::FailClosed { failure } => write!(f, "{failure}"),
             Self::Recorded { text } => f.write_str(text),
         }
@@ -277,6 +325,10 @@ pub fn describe(category: Category, subtopic: &str) -> String {
             "spread" => "hides words by spreading out their letters".to_owned(),
             "leet" => "hides words by writing digits for letters".to_owned(),
             _ => "hides words with look-alike or invisible characters".to_owned(),
+        },
+        Category::Generic => match subtopic {
+            "sequence" => "sends one text to many buyers (a sequence)".to_owned(),
+            _ => "says nothing specific to this buyer or deal".to_owned(),
         },
     }
 }

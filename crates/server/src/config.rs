@@ -52,6 +52,7 @@ pub struct Config {
     pub outbox: OutboxConfig,
     pub notifications: NotificationsConfig,
     pub mcp: McpConfig,
+    pub assistant: AssistantConfig,
     pub log: LogConfig,
 }
 
@@ -280,6 +281,40 @@ pub struct NotificationsConfig {
     /// it, `POST /v1/integrations/teams/messages` takes `@Countersign approve <id>` and
     /// `@Countersign reject <id>: why`, signed by Teams. Never printed.
     pub teams_outgoing_secret: Option<SecretString>,
+}
+
+/// `[assistant]`: the follow-up assistant, which drafts from a deal's context and proposes
+/// its drafts through the gate like any tool.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AssistantConfig {
+    /// The API key `countersign tools add countersign-assistant --kinds email.draft` printed.
+    /// The assistant proposes with it, so its grant decides what it may propose and which
+    /// data classes it may see. Without it, drafting is off. Never printed.
+    pub api_key: Option<SecretString>,
+    /// A folder of `<intent>.j2` templates that replace or add to the shipped ones.
+    pub templates: Option<PathBuf>,
+    /// An OpenAI-compatible chat-completions endpoint; without it, the templates write.
+    pub model: Option<ModelSection>,
+}
+
+/// `[assistant.model]`: any server that speaks chat completions (hosted APIs, Ollama,
+/// llama.cpp's server, vLLM).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelSection {
+    /// E.g. `https://api.openai.com/v1`, `http://127.0.0.1:11434/v1`.
+    pub base_url: String,
+    pub model: String,
+    /// Never printed; empty for local servers that need none.
+    #[serde(default)]
+    pub api_key: Option<SecretString>,
+    #[serde(default = "model_timeout_ms")]
+    pub timeout_ms: u64,
+}
+
+fn model_timeout_ms() -> u64 {
+    30_000
 }
 
 /// `[mcp]`: the MCP endpoint at `/mcp`.
@@ -524,6 +559,22 @@ impl Config {
                 "notifications.email",
                 "needs [outbox.smtp] (or outbox.pickup_dir): notification e-mail goes where released e-mail goes",
             ));
+        }
+        crate::service::drafts::Assistant::from_config(&self.assistant)
+            .map_err(|problem| invalid("assistant", problem))?;
+        if let Some(m) = &self.assistant.model {
+            if !(m.base_url.starts_with("http://") || m.base_url.starts_with("https://")) {
+                return Err(invalid(
+                    "assistant.model.base_url",
+                    format!("`{}` is not an http(s) URL", m.base_url),
+                ));
+            }
+            if m.model.trim().is_empty() {
+                return Err(invalid("assistant.model.model", "must not be empty"));
+            }
+            if m.timeout_ms == 0 {
+                return Err(invalid("assistant.model.timeout_ms", "must be more than 0"));
+            }
         }
         let r = &self.rate_limit;
         for (key, v) in [

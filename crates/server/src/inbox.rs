@@ -70,6 +70,10 @@ pub fn router() -> Router<AppState> {
         .route("/inbox/dashboard", get(dashboard::page))
         .route("/inbox/deals", get(deals::page))
         .route("/inbox/pipeline", get(pipeline::page))
+        .route(
+            "/inbox/pipeline/{opportunity_id}/draft",
+            post(pipeline::draft),
+        )
         .route("/inbox/glossary", get(glossary))
         .route("/inbox/items/{action_id}", get(item::page))
         .route("/inbox/items/{action_id}/approve", post(item::approve))

@@ -148,6 +148,19 @@ pub struct Triage {
     pub limit: Option<u32>,
 }
 
+/// `draft_followup` arguments.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+pub struct DraftFollowup {
+    /// The CRM's id of the opportunity.
+    pub opportunity_id: String,
+    /// What the follow-up is for ("recap the demo", "answer their SSO question", "re-engage").
+    pub intent: String,
+    /// Whom to write to; by default the contact who wrote last.
+    pub contact_id: Option<String>,
+    /// Retries with the same key return the first draft.
+    pub idempotency_key: Option<String>,
+}
+
 /// The MCP server. One per connection (stdio) or per request (HTTP); cheap to build.
 #[derive(Clone)]
 pub struct CountersignMcp {
@@ -330,6 +343,36 @@ impl CountersignMcp {
                     "open": open,
                     "opportunities": ranked.iter().map(crate::service::triage::json).collect::<Vec<_>>(),
                 })),
+                Err(e) => failure(&e),
+            },
+        )
+    }
+
+    #[tool(
+        name = "draft_followup",
+        description = "Ask Countersign's assistant to draft a follow-up e-mail for an opportunity from its CRM context and the approved knowledge. The draft carries its sources and is proposed through the gate as an `email.draft` (the assistant's own tool): read its decision as for any proposal; nothing is sent by this call. Needs `email.draft` in this tool's own grant."
+    )]
+    async fn draft_followup(
+        &self,
+        Parameters(p): Parameters<DraftFollowup>,
+        ctx: RequestContext<RoleServer>,
+    ) -> Result<CallToolResult, rmcp::ErrorData> {
+        let caller = match self.caller(&ctx) {
+            Ok(c) => c,
+            Err(e) => return Ok(failure(&e)),
+        };
+        let request = crate::service::drafts::DraftRequest {
+            opportunity_id: p.opportunity_id,
+            intent: p.intent,
+            contact_id: p.contact_id,
+            send: false,
+            idempotency_key: p.idempotency_key,
+        };
+        Ok(
+            match crate::service::drafts::draft(&self.state, &Principal::Tool(caller.tool), request)
+                .await
+            {
+                Ok(d) => success(&crate::routes::drafts::DraftedBody::from(d)),
                 Err(e) => failure(&e),
             },
         )

@@ -101,6 +101,7 @@ pub struct Unavailable(ErrorBody);
         routes::accounts::set_password,
         routes::accounts::set_chat,
         routes::triage::list,
+        routes::drafts::create,
         routes::opportunities::context,
         routes::tools::list,
         routes::tools::create,

@@ -5,6 +5,7 @@ pub mod actions;
 pub mod audit;
 pub mod contacts;
 pub mod context;
+pub mod drafts;
 pub mod health;
 pub mod imports;
 pub mod opportunities;
@@ -33,6 +34,7 @@ pub fn router() -> Router<AppState> {
         .merge(opportunities::router())
         .merge(suppressions::router())
         .merge(context::router())
+        .merge(drafts::router())
         .merge(health::router())
         .merge(imports::router())
         .merge(triage::router())

@@ -4,5 +4,6 @@
 
 pub mod actions;
 pub mod context;
+pub mod drafts;
 pub mod sessions;
 pub mod triage;

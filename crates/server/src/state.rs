@@ -35,6 +35,8 @@ pub struct Inner {
     pub auth_cache: crate::auth::AuthCache,
     /// The audit chain's last verdict, so pages that show it need not recompute it all.
     pub chain: crate::chain_watch::ChainWatch,
+    /// The follow-up assistant, when `[assistant] api_key` is set.
+    pub assistant: Option<crate::service::drafts::Assistant>,
 }
 
 impl std::ops::Deref for AppState {
@@ -72,6 +74,14 @@ impl AppState {
         let limiter = Limiter::new(&config);
         let group = config.server.group_commit && tokio::runtime::Handle::try_current().is_ok();
         let max_batch = config.server.group_commit_max;
+        let assistant = match crate::service::drafts::Assistant::from_config(&config.assistant) {
+            Ok(a) => a,
+            // `Config::validate` compiled the templates already; a folder changed since.
+            Err(e) => {
+                tracing::error!(error = %e, "the assistant is off");
+                None
+            }
+        };
         // The committer task holds a weak reference: the state owns it, not the reverse.
         Self(Arc::new_cyclic(|weak| Inner {
             store,
@@ -82,6 +92,7 @@ impl AppState {
             committer: group.then(|| crate::committer::start(weak.clone(), max_batch)),
             auth_cache: crate::auth::AuthCache::default(),
             chain: crate::chain_watch::ChainWatch::default(),
+            assistant,
         }))
     }
 

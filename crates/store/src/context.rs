@@ -9,6 +9,8 @@
 use chrono::{DateTime, Duration, Utc};
 use countersign_engine::action::Payload;
 use countersign_engine::context::{Contact, History, Opportunity, Suppression, ToolGrant};
+use countersign_engine::knowledge::Entry;
+use countersign_engine::specificity::{self, DealFacts};
 use countersign_engine::{Action, ActionKind, Context, Policy};
 
 use crate::crm;
@@ -22,6 +24,8 @@ pub(crate) struct Resolved {
     pub recipient_email: Option<String>,
     pub opportunity_id: Option<String>,
     pub account_id: Option<String>,
+    /// An e-mail's text without its mail-merge fields, hashed (`specificity::fingerprint`).
+    pub text_fingerprint: Option<String>,
 }
 
 /// Every recipient address of an e-mail (to, then cc).
@@ -135,13 +139,34 @@ pub(crate) async fn assemble(
                     .as_ref()
                     .and_then(|o| o.account_id.clone())
             }),
+        text_fingerprint: None,
     };
+    let mut resolved = resolved;
 
     let history = if action.kind.as_str() == ActionKind::EMAIL_SEND {
         history(tx, &resolved, policy, now).await?
     } else {
         History::default()
     };
+
+    let mut history = history;
+    let (mut deal, mut knowledge) = (None, Vec::new());
+    let email = matches!(
+        action.kind.as_str(),
+        ActionKind::EMAIL_SEND | ActionKind::EMAIL_DRAFT
+    );
+    if email {
+        let fingerprint = specificity::fingerprint(action.body());
+        if !fingerprint.is_empty() {
+            history.same_text_recipients =
+                same_text_recipients(tx, &fingerprint, &resolved, policy, now).await?;
+            resolved.text_fingerprint = Some(fingerprint);
+        }
+        if let Some(id) = &resolved.opportunity_id {
+            deal = deal_facts(tx, id).await?;
+        }
+        knowledge = valid_knowledge(tx, now).await?;
+    }
 
     Ok((
         Context {
@@ -151,9 +176,77 @@ pub(crate) async fn assemble(
             history,
             tool: Some(tool),
             rep: None,
+            deal,
+            knowledge,
         },
         resolved,
     ))
+}
+
+/// Buyers who were proposed this text in the `[sequences]` window, this one included.
+async fn same_text_recipients(
+    tx: &mut Tx,
+    fingerprint: &str,
+    r: &Resolved,
+    policy: &Policy,
+    now: DateTime<Utc>,
+) -> Result<u32, StoreError> {
+    let since = now - Duration::hours(i64::from(policy.config.sequences.window_hours));
+    let q = tx
+        .query(
+            "SELECT count(DISTINCT recipient_email) AS n FROM action \
+             WHERE text_fingerprint = $1 AND created_at > $2 \
+               AND recipient_email IS NOT NULL AND recipient_email <> $3",
+        )
+        .bind(fingerprint.to_owned())
+        .bind(since)
+        .bind(r.recipient_email.clone().unwrap_or_default());
+    let others = count(tx.fetch_one(q).await?.get("n")?);
+    Ok(others.saturating_add(u32::from(r.recipient_email.is_some())))
+}
+
+/// The deal an e-mail belongs to, as the generic check reads it: its names, next step and
+/// what the buyer wrote last (subjects of their recent messages).
+async fn deal_facts(tx: &mut Tx, opportunity_id: &str) -> Result<Option<DealFacts>, StoreError> {
+    let Some(row) = tx
+        .fetch_optional(
+            tx.query(
+                "SELECT o.name, o.next_step, o.is_closed, COALESCE(a.name, o.account_id) AS account \
+                 FROM opportunity o LEFT JOIN crm_account a ON a.account_id = o.account_id \
+                 WHERE o.opportunity_id = $1",
+            )
+            .bind(opportunity_id.to_owned()),
+        )
+        .await?
+    else {
+        return Ok(None);
+    };
+    let closed: Option<bool> = row.get("is_closed")?;
+    let buyer_wrote = tx
+        .fetch_all(
+            tx.query(
+                "SELECT subject FROM crm_activity \
+                 WHERE what_id = $1 AND direction = 'inbound' AND subject IS NOT NULL \
+                 ORDER BY at DESC LIMIT 5",
+            )
+            .bind(opportunity_id.to_owned()),
+        )
+        .await?
+        .iter()
+        .map(|r| r.get::<String>("subject"))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Some(DealFacts {
+        open: closed != Some(true),
+        account: row.get("account")?,
+        opportunity: row.get("name")?,
+        next_step: row.get("next_step")?,
+        buyer_wrote,
+    }))
+}
+
+/// The approved knowledge valid today.
+async fn valid_knowledge(tx: &mut Tx, now: DateTime<Utc>) -> Result<Vec<Entry>, StoreError> {
+    crate::knowledge::valid_on(tx, now.date_naive()).await
 }
 
 fn count(n: i64) -> u32 {

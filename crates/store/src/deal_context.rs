@@ -59,6 +59,8 @@ pub struct PastAction {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DealContext {
     pub opportunity: OpportunityRecord,
+    /// The next step the CRM records, as the rep wrote it.
+    pub next_step: Option<String>,
     pub account: Option<String>,
     pub committee: Vec<CommitteeMember>,
     pub moves: Vec<Move>,
@@ -75,6 +77,16 @@ impl Store {
         let Some(opportunity) = crm::opportunity_by_id(&mut tx, id).await? else {
             return Ok(None);
         };
+        let next_step: Option<String> = tx
+            .fetch_optional(
+                tx.query("SELECT next_step FROM opportunity WHERE opportunity_id = $1")
+                    .bind(id.to_owned()),
+            )
+            .await?
+            .map(|r| r.get::<Option<String>>("next_step"))
+            .transpose()?
+            .flatten()
+            .filter(|s| !s.trim().is_empty());
         let account = match &opportunity.account_id {
             Some(a) => tx
                 .fetch_optional(
@@ -208,6 +220,7 @@ impl Store {
         }
         Ok(Some(DealContext {
             opportunity,
+            next_step,
             account,
             committee,
             moves,
@@ -237,6 +250,10 @@ impl DealContext {
             s.push_str(&format!(", {when} {c}"));
         }
         s.push('.');
+        match &self.next_step {
+            Some(n) => s.push_str(&format!(" Next step: {n}.")),
+            None => s.push_str(" No next step is recorded."),
+        }
         let pushes = self
             .moves
             .windows(2)

@@ -29,6 +29,7 @@ mod deal_context;
 mod deals;
 mod error;
 mod group;
+mod knowledge;
 mod lookup;
 mod notify;
 mod outbox;
@@ -63,6 +64,7 @@ pub use deal_context::{CommitteeMember, DealContext, Move, PastAction, Touch};
 pub use deals::DealAction;
 pub use error::StoreError;
 pub use group::GroupCommitter;
+pub use knowledge::{KnowledgeWrite, StoredEntry};
 pub use lookup::{AccountContext, ActionSummary, ContextQuery, OutboxStats, SuppressionRecord};
 pub use notify::Notifications;
 pub use outbox::{

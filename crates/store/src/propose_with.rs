@@ -259,8 +259,8 @@ where
             "INSERT INTO action \
              (action_id, external_id, kind, tool_id, tool_name, on_behalf_of, contact_id, \
               recipient_email, opportunity_id, account_id, status, latest_revision, \
-              idempotency_key, released_at, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 1, $12, $13, $14, $14)",
+              idempotency_key, released_at, created_at, updated_at, text_fingerprint) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 1, $12, $13, $14, $14, $15)",
         )
         .bind(action_id.clone())
         .bind(external_id.clone())
@@ -280,7 +280,8 @@ where
                 .map(|k| k.as_str().to_owned()),
         )
         .bind(released.then_some(now))
-        .bind(now);
+        .bind(now)
+        .bind(resolved.text_fingerprint.clone());
     tx.execute(q).await?;
 
     let action_json = json_value(&action)?;
@@ -378,6 +379,48 @@ where
 }
 
 /// The answer stored for an idempotency key (as in `propose.rs`).
+impl Store {
+    /// The first answer to idempotency key `key` of the tool with `tool_key`, with the action
+    /// as it was proposed: callers that write before proposing (the assistant) look here
+    /// first, so a retry returns the first draft instead of writing another.
+    pub async fn replay_for_key(
+        &self,
+        tool_key: &str,
+        key: &str,
+    ) -> Result<Option<(Proposal, Action)>, StoreError> {
+        let mut tx = self.pool.read().await?;
+        let row = tx
+            .fetch_optional(
+                tx.query(
+                    "SELECT k.action_id, r.action_json, r.decision_json, r.audit_seq \
+                     FROM idempotency_key k \
+                     JOIN revision r ON r.action_id = k.action_id AND r.number = 1 \
+                     WHERE k.scope = $1 AND k.client_key = $2",
+                )
+                .bind(sha256_hex(tool_key))
+                .bind(key.to_owned()),
+            )
+            .await?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let decision: DecisionRecord = row.json("decision_json")?;
+        let action: serde_json::Value = row.json("action_json")?;
+        let action = Action::from_json(&action)
+            .map_err(|e| StoreError::Corrupt(format!("stored action: {e}")))?;
+        Ok(Some((
+            Proposal {
+                action_id: row.get("action_id")?,
+                status: ActionStatus::of(decision.decision),
+                decision,
+                audit_seq: row.get("audit_seq")?,
+                replayed: true,
+            },
+            action,
+        )))
+    }
+}
+
 async fn stored_answer(
     tx: &mut Tx,
     scope: &str,

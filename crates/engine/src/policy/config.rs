@@ -36,6 +36,28 @@ struct RawPolicy {
     review: RawReview,
     #[serde(default)]
     triage: Option<Spanned<RawTriage>>,
+    #[serde(default)]
+    sequences: Option<Spanned<Sequences>>,
+}
+
+/// `[sequences]`: when one text sent to many buyers is a sequence (a `generic` finding).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Sequences {
+    /// How far back the store looks for the same text.
+    pub window_hours: u32,
+    /// Buyers who got the same text in the window (this one included) that make it a
+    /// sequence.
+    pub min_recipients: u32,
+}
+
+impl Default for Sequences {
+    fn default() -> Self {
+        Self {
+            window_hours: 24,
+            min_recipients: 5,
+        }
+    }
 }
 
 /// `[triage]`: when an open opportunity's facts become reasons (see [`crate::triage`]).
@@ -328,6 +350,8 @@ pub struct PolicyConfig {
     pub review: ServiceLevels,
     /// When an open opportunity needs a human.
     pub triage: TriageLimits,
+    /// When the same text to many buyers is a sequence.
+    pub sequences: Sequences,
 }
 
 impl PolicyConfig {
@@ -449,6 +473,15 @@ impl PolicyConfig {
                 },
             );
         }
+        // Policies written before the generic check keep working: follow-ups that say
+        // nothing specific become drafts for the rep, which is the shipped default.
+        categories
+            .entry(Category::Generic)
+            .or_insert_with(|| CategoryRule {
+                tier: crate::tier::Tier::DraftOnly,
+                roles: BTreeSet::from(["manager".to_owned()]),
+                subtopics: BTreeMap::new(),
+            });
         for category in Category::ALL {
             if !categories.contains_key(&category) {
                 problem(
@@ -499,6 +532,25 @@ impl PolicyConfig {
 
         let review = parse_review(&raw.review, &roles, &mut problem);
         let triage = parse_triage(raw.triage.as_ref(), &mut problem);
+        let sequences = match &raw.sequences {
+            Some(s) => {
+                let v = *s.get_ref();
+                if v.window_hours == 0 {
+                    problem(
+                        s.span().start,
+                        "sequences.window_hours: must be at least 1".to_owned(),
+                    );
+                }
+                if v.min_recipients < 2 {
+                    problem(
+                        s.span().start,
+                        "sequences.min_recipients: must be at least 2".to_owned(),
+                    );
+                }
+                v
+            }
+            None => Sequences::default(),
+        };
 
         if !problems.is_empty() {
             return Err(problems);
@@ -521,6 +573,7 @@ impl PolicyConfig {
             model: raw.model,
             review,
             triage,
+            sequences,
         })
     }
 

@@ -387,6 +387,15 @@ fn described(event: &str, d: &Value) -> Option<String> {
                 "Imported a {source} export: {read} rows read, {written} new or changed, {problems} refused"
             )
         }
+        E::Knowledge {
+            entry_id,
+            revision,
+            approved_by,
+            valid_until,
+            ..
+        } => format!(
+            "Knowledge entry {entry_id} revision {revision}, approved by {approved_by}, valid until {valid_until}"
+        ),
         E::ServiceLevel { step, due_at, .. } => {
             let (what, role) = step.split_once('.').unwrap_or((step.as_str(), ""));
             let role = super::words(role);

@@ -1061,6 +1061,7 @@ pub async fn page(
             }
         })
         .collect();
+    let claims = claims(&latest.decision.reasons);
     let may = may_act(&view, &reviewer, protected(&view), &state.policy().authz);
     let approve_label = approve_label(
         &view,
@@ -1191,6 +1192,7 @@ pub async fn page(
             may => minijinja::Value::from(minijinja::value::Serde(&may)),
             editable => !action.body().is_empty(),
             notice => notice.done.clone(),
+            claims,
             problem => notice.problem.clone(),
             edited => added_by_edit,
         },
@@ -1308,6 +1310,35 @@ pub async fn reject(
     Ok(see_other(&format!(
         "/inbox/items/{action_id}?done=rejected"
     )))
+}
+
+/// The claims the gate checked against the approved knowledge, as the Sources card lists
+/// them: backed (with the entry's sentence), contradicted (with what the entry says), or
+/// backed by nothing.
+fn claims(reasons: &[countersign_engine::Reason]) -> Vec<minijinja::Value> {
+    use countersign_engine::Reason;
+    reasons
+        .iter()
+        .filter_map(|r| match r {
+            Reason::ClaimSupported {
+                claim,
+                entry,
+                excerpt,
+            } => Some(minijinja::context! {
+                status => "backed", claim, entry, excerpt,
+            }),
+            Reason::ClaimContradicted {
+                claim, entry, says, ..
+            } => Some(minijinja::context! {
+                status => "contradicted", claim, entry, says,
+            }),
+            Reason::ClaimUnsupported { claim, roles, .. } => Some(minijinja::context! {
+                status => "unsupported", claim,
+                roles => roles.iter().map(|r| r.replace('_', " ")).collect::<Vec<_>>().join(" or "),
+            }),
+            _ => None,
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -48,8 +48,8 @@ pub struct LoginQuery {
     pub logged_out: Option<String>,
 }
 
-/// The log-in form's anti-CSRF value: 32 random bytes, hex.
-fn random_token() -> Result<String, PageError> {
+/// The log-in form's anti-CSRF value (and other one-use form keys): 32 random bytes, hex.
+pub(super) fn random_token() -> Result<String, PageError> {
     let mut bytes = [0u8; 32];
     getrandom::fill(&mut bytes).map_err(|e| PageError::internal(&e))?;
     Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())

@@ -1,10 +1,13 @@
 //! `/inbox/pipeline`: the open opportunities that need a human now (issue 13) — a rep's
 //! own, or everyone's for managers — each with why in words and what to do next.
 
-use axum::extract::State;
-use axum::response::Html;
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::response::{Html, Response};
+use serde::Deserialize;
 
-use super::{PageError, Reviewer, render};
+use super::{PageError, Reviewer, render, see_other};
+use crate::service::drafts::{self, DraftRequest};
 use crate::service::triage;
 use crate::state::AppState;
 
@@ -22,7 +25,7 @@ pub async fn page(
         .iter()
         .map(|t| {
             let f = &t.facts;
-            minijinja::context! {
+            Ok(minijinja::context! {
                 id => f.opportunity_id.clone(),
                 name => f.name.clone().unwrap_or_else(|| f.opportunity_id.clone()),
                 account => f.account.clone(),
@@ -33,9 +36,11 @@ pub async fn page(
                 score => format!("{:.0}", t.score),
                 reasons => t.reasons.iter().map(|r| minijinja::context! { code => r.code, words => r.words.clone() }).collect::<Vec<_>>(),
                 action => t.suggested_action,
-            }
+                // One key per rendered button: a double click drafts once.
+                key => format!("pipeline-{}", super::login::random_token()?),
+            })
         })
-        .collect();
+        .collect::<Result<_, PageError>>()?;
     render(
         "pipeline.html",
         minijinja::context! {
@@ -46,6 +51,52 @@ pub async fn page(
             everyone => account.admin || account.roles.contains("manager"),
             deals,
             open,
+            drafting => state.assistant.is_some(),
         },
     )
+}
+
+#[derive(Debug, Deserialize)]
+pub struct DraftForm {
+    #[serde(default)]
+    pub csrf: String,
+    #[serde(default)]
+    pub key: String,
+    #[serde(default)]
+    pub intent: String,
+    /// The rep's own words, which win over the chosen intent.
+    #[serde(default)]
+    pub note: String,
+}
+
+/// `POST /inbox/pipeline/{opportunity_id}/draft`: drafts, proposes through the gate, and
+/// opens the item.
+pub async fn draft(
+    State(state): State<AppState>,
+    reviewer: Reviewer,
+    Path(opportunity_id): Path<String>,
+    Form(f): Form<DraftForm>,
+) -> Result<Response, PageError> {
+    reviewer.check_csrf(&f.csrf)?;
+    let intent = if f.note.trim().is_empty() {
+        f.intent
+    } else {
+        f.note
+    };
+    let drafted = drafts::draft(
+        &state,
+        &reviewer.principal(),
+        DraftRequest {
+            opportunity_id,
+            intent,
+            contact_id: None,
+            send: false,
+            idempotency_key: (!f.key.is_empty()).then_some(f.key),
+        },
+    )
+    .await?;
+    Ok(see_other(&format!(
+        "/inbox/items/{}?done=drafted",
+        drafted.proposal.action_id
+    )))
 }

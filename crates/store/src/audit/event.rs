@@ -169,6 +169,15 @@ pub enum AuditEvent {
         counts: std::collections::BTreeMap<String, Value>,
         problems: u64,
     },
+    /// An approved knowledge entry was added or changed (`revision` counts changes).
+    Knowledge {
+        entry_id: String,
+        revision: i64,
+        topic: String,
+        approved_by: String,
+        valid_until: chrono::NaiveDate,
+        content_sha256: String,
+    },
     /// Who a reviewer is in a chat (`slack` or `teams`); `None` clears it.
     ReviewerChat {
         reviewer_id: i64,
