@@ -285,13 +285,13 @@ pub struct NotificationsConfig {
 
 /// `[assistant]`: the follow-up assistant, which drafts from a deal's context and proposes
 /// its drafts through the gate like any tool.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct AssistantConfig {
-    /// The API key `countersign tools add countersign-assistant --kinds email.draft` printed.
-    /// The assistant proposes with it, so its grant decides what it may propose and which
-    /// data classes it may see. Without it, drafting is off. Never printed.
-    pub api_key: Option<SecretString>,
+    /// The registered tool the assistant proposes as (`countersign tools add NAME --kinds
+    /// email.draft`): its grant decides what it may propose and which data classes it may
+    /// see; revoking it stops drafting. Default `countersign-assistant`.
+    pub tool: String,
     /// A folder of `<intent>.j2` templates that replace or add to the shipped ones.
     pub templates: Option<PathBuf>,
     /// An OpenAI-compatible chat-completions endpoint; without it, the templates write.
@@ -311,6 +311,16 @@ pub struct ModelSection {
     pub api_key: Option<SecretString>,
     #[serde(default = "model_timeout_ms")]
     pub timeout_ms: u64,
+}
+
+impl Default for AssistantConfig {
+    fn default() -> Self {
+        Self {
+            tool: "countersign-assistant".to_owned(),
+            templates: None,
+            model: None,
+        }
+    }
 }
 
 fn model_timeout_ms() -> u64 {

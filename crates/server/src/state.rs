@@ -35,7 +35,7 @@ pub struct Inner {
     pub auth_cache: crate::auth::AuthCache,
     /// The audit chain's last verdict, so pages that show it need not recompute it all.
     pub chain: crate::chain_watch::ChainWatch,
-    /// The follow-up assistant, when `[assistant] api_key` is set.
+    /// The follow-up assistant (`None` only if its template folder broke after start-up).
     pub assistant: Option<crate::service::drafts::Assistant>,
 }
 
@@ -75,7 +75,7 @@ impl AppState {
         let group = config.server.group_commit && tokio::runtime::Handle::try_current().is_ok();
         let max_batch = config.server.group_commit_max;
         let assistant = match crate::service::drafts::Assistant::from_config(&config.assistant) {
-            Ok(a) => a,
+            Ok(a) => Some(a),
             // `Config::validate` compiled the templates already; a folder changed since.
             Err(e) => {
                 tracing::error!(error = %e, "the assistant is off");

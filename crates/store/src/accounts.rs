@@ -387,6 +387,24 @@ impl Store {
         Ok(n > 0)
     }
 
+    /// The active tool named `name`, with its key's hash: the server proposes as a tool it
+    /// runs itself (the assistant) by that hash, without holding the key.
+    pub async fn active_tool_named(
+        &self,
+        name: &str,
+    ) -> Result<Option<(Tool, String)>, StoreError> {
+        let mut tx = self.pool.read().await?;
+        let q = tx
+            .query("SELECT key_hash FROM tool WHERE name = $1 AND revoked_at IS NULL")
+            .bind(name.to_owned());
+        let Some(row) = tx.fetch_optional(q).await? else {
+            return Ok(None);
+        };
+        let key_hash: String = row.get("key_hash")?;
+        let tool = crate::registry::tool_by_key_hash(&mut tx, &key_hash).await?;
+        Ok(tool.map(|t| (t, key_hash)))
+    }
+
     /// The active (not revoked) tool whose API key is `key`.
     pub async fn tool_by_key(&self, key: &str) -> Result<Option<Tool>, StoreError> {
         let mut tx = self.pool.read().await?;

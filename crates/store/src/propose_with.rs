@@ -41,9 +41,27 @@ impl Store {
         D: FnOnce(Action, Context) -> F,
         F: Future<Output = DecisionRecord>,
     {
+        self.propose_as_with(action, &sha256_hex(tool_key), policy, now, decider)
+            .await
+    }
+
+    /// [`Store::propose_with`] for the tool whose key hashes to `key_hash`: how the server
+    /// proposes as a tool it runs itself (the assistant), which it knows by name, not key.
+    pub async fn propose_as_with<D, F>(
+        &self,
+        action: Action,
+        key_hash: &str,
+        policy: &Policy,
+        now: DateTime<Utc>,
+        decider: D,
+    ) -> Result<Proposal, StoreError>
+    where
+        D: FnOnce(Action, Context) -> F,
+        F: Future<Output = DecisionRecord>,
+    {
         let now = micros(now);
         validate(&action)?;
-        let scope = sha256_hex(tool_key);
+        let scope = key_hash.to_owned();
         let request_hash = sha256_hex(canonical_json(&json_value(&action)?));
         let key = action.idempotency_key.clone();
         match self
@@ -380,12 +398,12 @@ where
 
 /// The answer stored for an idempotency key (as in `propose.rs`).
 impl Store {
-    /// The first answer to idempotency key `key` of the tool with `tool_key`, with the action
+    /// The first answer to idempotency key `key` of the tool whose key hashes to `key_hash`, with the action
     /// as it was proposed: callers that write before proposing (the assistant) look here
     /// first, so a retry returns the first draft instead of writing another.
     pub async fn replay_for_key(
         &self,
-        tool_key: &str,
+        key_hash: &str,
         key: &str,
     ) -> Result<Option<(Proposal, Action)>, StoreError> {
         let mut tx = self.pool.read().await?;
@@ -397,7 +415,7 @@ impl Store {
                      JOIN revision r ON r.action_id = k.action_id AND r.number = 1 \
                      WHERE k.scope = $1 AND k.client_key = $2",
                 )
-                .bind(sha256_hex(tool_key))
+                .bind(key_hash.to_owned())
                 .bind(key.to_owned()),
             )
             .await?;

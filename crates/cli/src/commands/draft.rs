@@ -3,8 +3,8 @@
 //! tool, exactly as `POST /v1/drafts` does. Prints the decision, the draft and its sources.
 //!
 //! Reads the server's configuration (`--config`, `countersign.toml`, `COUNTERSIGN_…`), so
-//! `[assistant] api_key` (or COUNTERSIGN_ASSISTANT__API_KEY) and the writer are the
-//! server's. Run by hand with database access, it acts as an administrator would.
+//! the assistant's tool (`[assistant] tool`) and writer are the server's. Run by hand with
+//! database access, it acts as an administrator would.
 
 use std::io::Write;
 use std::path::PathBuf;

@@ -21,6 +21,10 @@ pub async fn page(
 ) -> Result<Html<String>, PageError> {
     let account = &reviewer.account;
     let (ranked, open) = triage::for_account(&state, account, None, SHOWN).await?;
+    let drafting = match &state.assistant {
+        Some(a) => a.registered(&state).await?.is_some(),
+        None => false,
+    };
     let deals: Vec<minijinja::Value> = ranked
         .iter()
         .map(|t| {
@@ -51,7 +55,8 @@ pub async fn page(
             everyone => account.admin || account.roles.contains("manager"),
             deals,
             open,
-            drafting => state.assistant.is_some(),
+            drafting,
+            assistant => state.config.assistant.tool.clone(),
         },
     )
 }

@@ -32,6 +32,22 @@ pub async fn propose(state: &AppState, action: Action, key: &str) -> Result<Prop
         .await?)
 }
 
+/// Proposes as the tool whose key hashes to `key_hash` (a tool the server runs itself: the
+/// assistant), with the decision deadline; not through group commit, which batches keys.
+pub async fn propose_as(
+    state: &AppState,
+    action: Action,
+    key_hash: &str,
+) -> Result<Proposal, ApiError> {
+    let policy = state.policy();
+    let now = Utc::now();
+    let decider = decider(state, policy.clone(), now);
+    Ok(state
+        .store
+        .propose_as_with(action, key_hash, &policy, now, decider)
+        .await?)
+}
+
 /// Proposes a batch in one transaction (the group committer's call).
 pub async fn propose_batch(
     state: &AppState,

@@ -18,7 +18,7 @@ use countersign_engine::payload::EmailPayload;
 use countersign_engine::withhold::withhold;
 use countersign_engine::{Action, IdempotencyKey, Policy};
 use countersign_store::{DealContext, Proposal, Tool};
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::ExposeSecret;
 
 use crate::auth::Principal;
 use crate::config::AssistantConfig;
@@ -28,17 +28,14 @@ use crate::state::AppState;
 /// The assistant as a deployment configured it.
 pub struct Assistant {
     pub writer: Writer,
-    /// The key its drafts are proposed with (`[assistant] api_key`).
-    pub api_key: SecretString,
+    /// The registered tool its drafts are proposed as (`[assistant] tool`).
+    pub tool: String,
 }
 
 impl Assistant {
-    /// The assistant `[assistant]` describes, or `None` without an API key. Template
-    /// overrides are read and compiled here, so a broken one is named at start-up.
-    pub fn from_config(config: &AssistantConfig) -> Result<Option<Self>, String> {
-        let Some(api_key) = config.api_key.clone() else {
-            return Ok(None);
-        };
+    /// The assistant `[assistant]` describes. Template overrides are read and compiled
+    /// here, so a broken one is named at start-up.
+    pub fn from_config(config: &AssistantConfig) -> Result<Self, String> {
         let writer = match &config.model {
             Some(m) => Writer::Chat(ChatWriter::new(ChatConfig {
                 base_url: m.base_url.clone(),
@@ -55,7 +52,20 @@ impl Assistant {
                     .map_err(|e| format!("assistant.templates: {e}"))?,
             ),
         };
-        Ok(Some(Self { writer, api_key }))
+        Ok(Self {
+            writer,
+            tool: config.tool.clone(),
+        })
+    }
+}
+
+impl Assistant {
+    /// The assistant's tool and its key's hash, while it is registered and not revoked.
+    pub async fn registered(
+        &self,
+        state: &AppState,
+    ) -> Result<Option<(Tool, String)>, ApiError> {
+        Ok(state.store.active_tool_named(&self.tool).await?)
     }
 }
 
@@ -110,8 +120,14 @@ pub async fn draft(
 ) -> Result<Drafted, ApiError> {
     let Some(assistant) = &state.assistant else {
         return Err(ApiError::conflict(
-            "drafting is off: register the assistant (`countersign tools add countersign-assistant --kinds email.draft`) and set [assistant] api_key",
+            "drafting is off: the assistant's templates failed to load (see the server log)",
         ));
+    };
+    let Some((tool, key_hash)) = assistant.registered(state).await? else {
+        return Err(ApiError::conflict(format!(
+            "drafting is off: register the assistant (`countersign tools add {} --kinds email.draft`)",
+            assistant.tool
+        )));
     };
     if req.intent.trim().is_empty() {
         return Err(ApiError::validation(
@@ -131,7 +147,7 @@ pub async fn draft(
     if let Some(key) = &idempotency_key
         && let Some((proposal, action)) = state
             .store
-            .replay_for_key(assistant.api_key.expose_secret(), key.as_str())
+            .replay_for_key(&key_hash, key.as_str())
             .await?
     {
         return Ok(Drafted {
@@ -146,16 +162,6 @@ pub async fn draft(
         );
     };
     may_draft_for(principal, &deal)?;
-    let tool = state
-        .store
-        .tool_by_key(assistant.api_key.expose_secret())
-        .await?
-        .filter(|t| t.revoked_at.is_none())
-        .ok_or_else(|| {
-            ApiError::conflict(
-                "the assistant's key ([assistant] api_key) is unknown or revoked: register it again",
-            )
-        })?;
     let kind = if req.send {
         ActionKind::EMAIL_SEND
     } else {
@@ -224,8 +230,7 @@ pub async fn draft(
         sources,
         idempotency_key,
     };
-    let proposal =
-        super::actions::propose(state, action, assistant.api_key.expose_secret()).await?;
+    let proposal = super::actions::propose_as(state, action, &key_hash).await?;
     Ok(Drafted { proposal, draft })
 }
 
