@@ -442,6 +442,13 @@ mod tests {
             "{}",
             d.body
         );
+        // Paragraphs stay paragraphs; the sign-off is the sender's.
+        assert!(d.body.contains("?”.\n\nAs agreed"), "{}", d.body);
+        assert!(
+            d.body.ends_with("\n\nBest regards,\nSam Seller"),
+            "{}",
+            d.body
+        );
         let refs: Vec<&str> = d.sources.iter().map(|s| s.reference.as_str()).collect();
         assert_eq!(refs, ["00T1", "006A"]);
     }

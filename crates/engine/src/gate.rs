@@ -281,6 +281,8 @@ impl Gate {
         }
         findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
         findings.dedup();
+        // Before the model reads them: a rule that fired on the company's name says nothing.
+        grounding::drop_company_name_words(action, ctx, &mut findings);
         let reading = Reading {
             texts: &texts,
             normalized: &normalized,

@@ -218,8 +218,8 @@ fn telling_words(text: &str) -> BTreeSet<String> {
 }
 
 /// Whether the seller's own words (`own`, quoted text already left out) name something of
-/// this deal. `inbound` is the buyer's message the e-mail replies to, when it carries one.
-pub fn is_specific(own: &str, facts: &DealFacts, inbound: Option<&str>) -> bool {
+/// this deal.
+pub fn is_specific(own: &str, facts: &DealFacts) -> bool {
     let mut deal = BTreeSet::new();
     for text in facts
         .account
@@ -227,8 +227,6 @@ pub fn is_specific(own: &str, facts: &DealFacts, inbound: Option<&str>) -> bool 
         .chain(&facts.opportunity)
         .chain(&facts.next_step)
         .chain(&facts.buyer_wrote)
-        .map(String::as_str)
-        .chain(inbound)
     {
         deal.extend(telling_words(text));
     }
@@ -310,7 +308,7 @@ mod tests {
             "Hello Ingrid,\n\nI wanted to follow up on our demo and see if there is a good time to connect and discuss next steps.",
             "Dear Ingrid, hope your quarter is going well! Let me know when you're free to touch base.",
         ] {
-            assert!(!is_specific(text, &facts(), None), "{text}");
+            assert!(!is_specific(text, &facts()), "{text}");
         }
     }
 
@@ -323,7 +321,7 @@ mod tests {
             "Hi Ingrid, here are the customs document templates you asked about.",
             "Hi Ingrid, a short update on the telematics rollout.",
         ] {
-            assert!(is_specific(text, &facts(), None), "{text}");
+            assert!(is_specific(text, &facts()), "{text}");
         }
     }
 
@@ -333,25 +331,7 @@ mod tests {
             account: Some("Ingrid Holdings AS".to_owned()),
             ..facts()
         };
-        assert!(!is_specific(
-            "Hi Ingrid,\n\nAny news on your side?",
-            &f,
-            None
-        ));
-    }
-
-    #[test]
-    fn a_reply_that_answers_the_buyers_own_words_is_specific() {
-        let inbound = "Can your gateway export invoices to Tripletex?";
-        let own = "Yes, the Tripletex export is part of the standard package.";
-        assert!(is_specific(
-            own,
-            &DealFacts {
-                open: true,
-                ..DealFacts::default()
-            },
-            Some(inbound)
-        ));
+        assert!(!is_specific("Hi Ingrid,\n\nAny news on your side?", &f));
     }
 
     #[test]

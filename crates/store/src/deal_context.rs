@@ -61,6 +61,8 @@ pub struct DealContext {
     pub opportunity: OpportunityRecord,
     /// The next step the CRM records, as the rep wrote it.
     pub next_step: Option<String>,
+    /// The owner's full name as the CRM's users list it (`Sam Okafor` for `sam.okafor`).
+    pub owner_name: Option<String>,
     pub account: Option<String>,
     pub committee: Vec<CommitteeMember>,
     pub moves: Vec<Move>,
@@ -87,6 +89,18 @@ impl Store {
             .transpose()?
             .flatten()
             .filter(|s| !s.trim().is_empty());
+        let owner_name = match &opportunity.owner {
+            Some(rep) => tx
+                .fetch_optional(
+                    tx.query("SELECT name FROM crm_user WHERE rep = $1 ORDER BY user_id LIMIT 1")
+                        .bind(rep.clone()),
+                )
+                .await?
+                .map(|r| r.get::<Option<String>>("name"))
+                .transpose()?
+                .flatten(),
+            None => None,
+        };
         let account = match &opportunity.account_id {
             Some(a) => tx
                 .fetch_optional(
@@ -221,6 +235,7 @@ impl Store {
         Ok(Some(DealContext {
             opportunity,
             next_step,
+            owner_name,
             account,
             committee,
             moves,

@@ -9,6 +9,7 @@
 //! `--offline` keeps the first demo: decide a few example actions in memory and print a
 //! table, without a database.
 
+mod assistant;
 mod data;
 mod seed;
 
@@ -318,6 +319,15 @@ fn print_summary(
         .map(|(c, n)| format!("{c} {n}"))
         .collect();
     writeln!(out, "  findings by category: {}", categories.join(", "))?;
+    writeln!(
+        out,
+        "  pipeline: {} opportunities and {} activities imported from a Salesforce export ({}/), {} approved knowledge entries, {} drafts by the follow-up assistant",
+        s.imported_opportunities,
+        s.imported_activities,
+        s.crm_export_dir,
+        s.knowledge_entries,
+        s.drafts.len()
+    )?;
     writeln!(
         out,
         "  delivered: {} ({} e-mails as .eml, {} CRM changes as .json) in {}/",

@@ -7,6 +7,7 @@
     reason = "test code: a failure should stop the test loudly"
 )]
 
+mod assistant;
 mod check;
 mod delivery;
 mod demo;

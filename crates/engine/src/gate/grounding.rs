@@ -69,13 +69,14 @@ pub(super) fn check(
             rule: "generic.sequence".to_owned(),
         });
     }
-    if let Some(deal) = ctx.deal.as_ref().filter(|d| d.open) {
+    // Judged only where there is something to be specific about (a next step, what the
+    // buyer wrote) and the e-mail is not itself a reply, which answers the buyer's words.
+    let judged = |d: &&specificity::DealFacts| {
+        d.open && (d.next_step.is_some() || !d.buyer_wrote.is_empty()) && inbound.is_none()
+    };
+    if let Some(deal) = ctx.deal.as_ref().filter(judged) {
         let own: Vec<&str> = doc.own().map(|s| &body.text[s.range.clone()]).collect();
-        if !specificity::is_specific(
-            &own.join("\n"),
-            deal,
-            inbound.as_ref().map(|n| n.text.as_str()),
-        ) {
+        if !specificity::is_specific(&own.join("\n"), deal) {
             out.findings.push(Finding {
                 category: Category::Generic,
                 subtopic: "no_specifics".to_owned(),
@@ -92,6 +93,46 @@ pub(super) fn check(
         }
     }
     out
+}
+
+/// Drops topic findings that lie wholly inside the buyer's company name as the CRM has it:
+/// "Copperleaf Payments" names a company, it does not negotiate payment terms. Only the
+/// account's name (CRM data, not the tool's words) is trusted so; sensitive data,
+/// injection and hidden characters are never dropped.
+pub(super) fn drop_company_name_words(action: &Action, ctx: &Context, findings: &mut Vec<Finding>) {
+    let Some(name) = ctx.deal.as_ref().and_then(|d| d.account.as_deref()) else {
+        return;
+    };
+    let name = name.trim();
+    if name.chars().count() < 4 {
+        return;
+    }
+    let lower_name = name.to_lowercase();
+    let spans = |text: &str| -> Vec<(usize, usize)> {
+        // Lower-casing can change byte lengths outside ASCII: only match where it does not.
+        let lower = text.to_lowercase();
+        if lower.len() != text.len() {
+            return Vec::new();
+        }
+        lower
+            .match_indices(&lower_name)
+            .map(|(at, m)| (at, at + m.len()))
+            .collect()
+    };
+    let body = spans(action.body());
+    let subject = spans(action.subject());
+    findings.retain(|f| {
+        let topical = matches!(
+            f.category,
+            Category::Objection | Category::Commercial | Category::Commitment | Category::Pressure
+        );
+        let within = match f.field.as_str() {
+            "body" => &body,
+            "subject" => &subject,
+            _ => return true,
+        };
+        !(topical && f.start < f.end && within.iter().any(|&(s, e)| s <= f.start && f.end <= e))
+    });
 }
 
 /// Each claim in the seller's own words, once, against the approved knowledge.
@@ -152,5 +193,58 @@ fn claims_in(
             }
         }
         out.findings.push(finding);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::specificity::DealFacts;
+
+    fn deal(account: &str) -> Context {
+        Context {
+            deal: Some(DealFacts {
+                open: true,
+                account: Some(account.to_owned()),
+                ..DealFacts::default()
+            }),
+            ..Context::default()
+        }
+    }
+
+    #[test]
+    fn a_company_name_is_not_a_negotiation_but_the_same_word_outside_it_is() {
+        let policy = Policy::default_policy();
+        let gate = crate::Gate::new();
+        let named = Action::email(
+            "a",
+            "Copperleaf Payments pilot",
+            "Hi Liam, great to meet the Copperleaf Payments team on Tuesday. The recording is attached.",
+        );
+        let ctx = deal("Copperleaf Payments");
+        let now = chrono::DateTime::parse_from_rfc3339("2026-12-07T10:00:00Z")
+            .unwrap()
+            .to_utc();
+        let d = gate.decide(&named, &ctx, policy, now);
+        assert!(
+            d.findings
+                .iter()
+                .all(|f| f.category != Category::Commercial),
+            "{:?}",
+            d.findings
+        );
+        let terms = Action::email(
+            "a",
+            "Copperleaf Payments pilot",
+            "Hi Liam, we can move you to payment terms of net 60.",
+        );
+        let d = gate.decide(&terms, &ctx, policy, now);
+        assert!(
+            d.findings
+                .iter()
+                .any(|f| f.category == Category::Commercial),
+            "{:?}",
+            d.findings
+        );
     }
 }

@@ -61,10 +61,7 @@ impl Assistant {
 
 impl Assistant {
     /// The assistant's tool and its key's hash, while it is registered and not revoked.
-    pub async fn registered(
-        &self,
-        state: &AppState,
-    ) -> Result<Option<(Tool, String)>, ApiError> {
+    pub async fn registered(&self, state: &AppState) -> Result<Option<(Tool, String)>, ApiError> {
         Ok(state.store.active_tool_named(&self.tool).await?)
     }
 }
@@ -145,10 +142,8 @@ pub async fn draft(
         .transpose()
         .map_err(|e| ApiError::validation(e.field, e.problem))?;
     if let Some(key) = &idempotency_key
-        && let Some((proposal, action)) = state
-            .store
-            .replay_for_key(&key_hash, key.as_str())
-            .await?
+        && let Some((proposal, action)) =
+            state.store.replay_for_key(&key_hash, key.as_str()).await?
     {
         return Ok(Drafted {
             draft: as_drafted(&action),
@@ -329,6 +324,12 @@ async fn approved_knowledge(state: &AppState) -> Result<Vec<Knowledge>, ApiError
         .collect())
 }
 
+/// An activity's subject without the marks CRMs add: the capture's ← / →, `Email:`.
+fn bare_subject(subject: &str) -> &str {
+    let s = subject.trim_start_matches(['←', '→', ' ']);
+    s.strip_prefix("Email:").map_or(s, str::trim_start)
+}
+
 /// The deal as the assistant may see it: names only with `contact_details` in its grant,
 /// and every text with the data classes it is not cleared for withheld.
 fn brief(
@@ -377,7 +378,7 @@ fn brief(
         facts.push(Fact {
             kind: kind.to_owned(),
             reference: t.activity_id.clone(),
-            text: clean(subject.trim_start_matches(['←', '→', ' '])),
+            text: clean(bare_subject(subject)),
         });
     }
     for a in deal
@@ -406,7 +407,9 @@ fn brief(
             name: if names { c.name.clone() } else { None },
             title: c.title.clone(),
         }),
-        sender: names.then(|| o.owner.clone()).flatten(),
+        sender: names
+            .then(|| deal.owner_name.clone().or_else(|| o.owner.clone()))
+            .flatten(),
         facts,
         knowledge,
     }

@@ -34,6 +34,7 @@ mod approvals;
 mod audit;
 mod group;
 mod guards;
+mod knowledge;
 mod notify;
 mod outbox;
 mod propose;

@@ -19,7 +19,7 @@ use super::data::{self, Entry, Org, StepKind};
 use crate::database::flat;
 
 /// Who the audit log names for the demo's own set-up.
-const ACTOR: &str = "demo:setup";
+pub(super) const ACTOR: &str = "demo:setup";
 
 /// What the demo seeded, as printed (and as `--format json` prints it).
 #[derive(Debug, Serialize)]
@@ -57,6 +57,13 @@ pub struct Summary {
     pub categories: BTreeMap<String, usize>,
     pub logins: Vec<Login>,
     pub audit_records: i64,
+    /// The sample Salesforce export the pipeline was imported from, and what it brought.
+    pub crm_export_dir: String,
+    pub imported_opportunities: u64,
+    pub imported_activities: u64,
+    /// Approved knowledge entries, and the assistant's drafts (action ids).
+    pub knowledge_entries: usize,
+    pub drafts: Vec<String>,
 }
 
 /// A demo login and what waits for it.
@@ -137,6 +144,13 @@ pub async fn seed(
     create_people(store, &org, &policy, setup).await?;
     let keys = register_tools(store, &org, &policy, setup).await?;
     crm(store, &org, now, setup).await?;
+    let export_dir = pickup_dir
+        .parent()
+        .unwrap_or(pickup_dir)
+        .join("salesforce-export");
+    let imported =
+        super::assistant::import_crm(store, &export_dir, now.date_naive(), setup).await?;
+    let knowledge_entries = super::assistant::add_knowledge(store, now.date_naive(), setup).await?;
 
     // Every proposal and step at its own time, oldest first; a step never precedes its
     // proposal because every delay is positive.
@@ -292,8 +306,9 @@ pub async fn seed(
 
     // Whatever is still due (quiet hours that ended since) goes out now.
     deliver_until(&worker, now).await?;
+    let drafts = super::assistant::write_drafts(store, &policy).await?;
 
-    summarize(
+    let mut summary = summarize(
         store,
         &org,
         &entries,
@@ -303,7 +318,14 @@ pub async fn seed(
         &policy,
         now,
     )
-    .await
+    .await?;
+    let count = |kind: &str| imported.counts.get(kind).map_or(0, |c| c.written);
+    summary.crm_export_dir = export_dir.display().to_string();
+    summary.imported_opportunities = count("opportunity");
+    summary.imported_activities = count("task") + count("event") + count("activity");
+    summary.knowledge_entries = knowledge_entries;
+    summary.drafts = drafts;
+    Ok(summary)
 }
 
 /// Runs the worker at time `at` until nothing more is due then.
@@ -484,6 +506,11 @@ async fn summarize(
         categories: BTreeMap::new(),
         logins: Vec::new(),
         audit_records: 0,
+        crm_export_dir: String::new(),
+        imported_opportunities: 0,
+        imported_activities: 0,
+        knowledge_entries: 0,
+        drafts: Vec::new(),
     };
     if let (Some(first), Some(last)) = (
         entries.iter().map(|e| e.at).min(),
