@@ -135,16 +135,34 @@ pub async fn draft(
     if req.intent.chars().count() > 500 {
         return Err(ApiError::validation("intent", "at most 500 characters"));
     }
-    let idempotency_key = req
-        .idempotency_key
-        .as_deref()
-        .map(IdempotencyKey::parse)
-        .transpose()
-        .map_err(|e| ApiError::validation(e.field, e.problem))?;
+    // Every caller's keys are their own: the assistant proposes for all of them under one
+    // tool, so its idempotency key is the caller's key scoped by who the caller is.
+    let idempotency_key = match req.idempotency_key.as_deref() {
+        Some(k) if k.is_empty() || k.len() > 200 => {
+            return Err(ApiError::validation(
+                "idempotency_key",
+                "must be 1 to 200 printable characters",
+            ));
+        }
+        Some(k) => Some(
+            IdempotencyKey::parse(&format!(
+                "draft:{}:{k}",
+                &countersign_store::sha256_hex(principal.actor())[..16]
+            ))
+            .map_err(|e| ApiError::validation("idempotency_key", e.problem))?,
+        ),
+        None => None,
+    };
     if let Some(key) = &idempotency_key
         && let Some((proposal, action)) =
             state.store.replay_for_key(&key_hash, key.as_str()).await?
     {
+        if action.target.opportunity_id.as_deref() != Some(req.opportunity_id.as_str()) {
+            return Err(ApiError::conflict(
+                "this idempotency key was used for a draft on another opportunity",
+            )
+            .field("idempotency_key"));
+        }
         return Ok(Drafted {
             draft: as_drafted(&action),
             proposal,

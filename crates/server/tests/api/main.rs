@@ -34,6 +34,7 @@ macro_rules! api_test {
 mod actions;
 mod authz;
 mod channels;
+mod drafts;
 mod errors;
 mod generated_client;
 mod health;
