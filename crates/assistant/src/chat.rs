@@ -7,9 +7,8 @@
 //! or a knowledge entry of the brief. The body is returned as written: judging it is the
 //! gate's job, not the writer's.
 //!
-//! Transport: `async-openai` over the workspace's reqwest, built without a TLS backend, so
-//! this build reaches `http://` endpoints (local servers, or a TLS-terminating proxy in
-//! front of a hosted API); an `https://` base URL fails with an `Endpoint` error that says so.
+//! Transport: `async-openai` over the workspace's reqwest, with rustls (ring as its crypto)
+//! and the system's root certificates for `https://` endpoints.
 
 use std::collections::HashSet;
 use std::fmt;
@@ -172,6 +171,11 @@ fn build_client(config: &ChatConfig) -> Result<Client<OpenAIConfig>, String> {
     if reqwest::header::HeaderValue::from_str(&format!("Bearer {}", config.api_key)).is_err() {
         return Err("the api key has characters an HTTP header cannot carry".to_owned());
     }
+    // rustls needs one crypto provider per process; another part may have installed it.
+    // ring rather than aws-lc-rs (a cmake build of C): it has no post-quantum key exchange,
+    // which rustls marks deprecated, and which a model API call does not need.
+    #[allow(deprecated)]
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let http = reqwest::Client::builder()
         .build()
         .map_err(|error| format!("the HTTP client could not be made: {}", error_chain(&error)))?;
@@ -189,7 +193,7 @@ fn build_client(config: &ChatConfig) -> Result<Client<OpenAIConfig>, String> {
 /// What went wrong with the call, in one line, without the response body in full.
 fn describe(error: &OpenAIError, base_url: &str) -> String {
     let url = format!("{}/chat/completions", base_url.trim_end_matches('/'));
-    let mut message = match error {
+    let message = match error {
         OpenAIError::ApiError(response) => format!(
             "`{url}` answered {}: {}",
             response.status_code,
@@ -206,13 +210,6 @@ fn describe(error: &OpenAIError, base_url: &str) -> String {
         ),
         other => format!("`{url}`: {}", error_chain(other)),
     };
-    if base_url.starts_with("https://")
-        && matches!(error, OpenAIError::Reqwest(e) if e.is_builder() || e.is_connect())
-    {
-        message.push_str(
-            " (this build has no TLS: use an `http://` endpoint or a TLS-terminating proxy)",
-        );
-    }
     message
 }
 

@@ -74,7 +74,8 @@ enum Command {
     Draft(commands::draft::DraftArgs),
     /// The approved answers sellers may give (Markdown with front matter): claims in
     /// proposed messages are checked against them.
-    Knowledge(commands::knowledge::KnowledgeArgs),
+    #[command(subcommand)]
+    Knowledge(commands::knowledge::KnowledgeCommand),
     /// Record buyers' contacts (title, time zone, account).
     #[command(subcommand)]
     Contacts(commands::contacts::ContactsCommand),

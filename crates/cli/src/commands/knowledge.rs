@@ -7,21 +7,13 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
-use clap::{Args, Subcommand};
+use clap::Subcommand;
 use countersign_engine::knowledge;
 use countersign_store::StoreOptions;
 
 use crate::Outcome;
 use crate::commands::check::Format;
 use crate::database::{self, DatabaseArgs};
-
-#[derive(Debug, Args)]
-pub struct KnowledgeArgs {
-    #[command(subcommand)]
-    pub command: KnowledgeCommand,
-    #[command(flatten)]
-    pub db: DatabaseArgs,
-}
 
 #[derive(Debug, Subcommand)]
 pub enum KnowledgeCommand {
@@ -31,29 +23,42 @@ pub enum KnowledgeCommand {
     Add {
         #[arg(required = true)]
         paths: Vec<PathBuf>,
+        #[command(flatten)]
+        db: DatabaseArgs,
     },
     /// Every entry, with whether it is valid today.
     List {
         #[arg(long, value_enum, default_value_t = Format::Human)]
         format: Format,
+        #[command(flatten)]
+        db: DatabaseArgs,
     },
     /// One entry's file as stored.
-    Show { id: String },
+    Show {
+        id: String,
+        #[command(flatten)]
+        db: DatabaseArgs,
+    },
 }
 
-pub fn run(args: KnowledgeArgs) -> anyhow::Result<Outcome> {
-    database::block_on(go(args))?
+pub fn run(command: KnowledgeCommand) -> anyhow::Result<Outcome> {
+    database::block_on(go(command))?
 }
 
-async fn go(args: KnowledgeArgs) -> anyhow::Result<Outcome> {
-    let store = match database::open(&args.db, StoreOptions::default()).await {
+async fn go(command: KnowledgeCommand) -> anyhow::Result<Outcome> {
+    let db = match &command {
+        KnowledgeCommand::Add { db, .. }
+        | KnowledgeCommand::List { db, .. }
+        | KnowledgeCommand::Show { db, .. } => db,
+    };
+    let store = match database::open(db, StoreOptions::default()).await {
         Ok(s) => s,
         Err(e) => return database::refused(e, Format::Human),
     };
     let mut out = std::io::stdout().lock();
     let today = database::now().date_naive();
-    let outcome = match args.command {
-        KnowledgeCommand::Add { paths } => {
+    let outcome = match command {
+        KnowledgeCommand::Add { paths, .. } => {
             let mut files = Vec::new();
             for p in &paths {
                 markdown_files(p, &mut files)?;
@@ -101,7 +106,7 @@ async fn go(args: KnowledgeArgs) -> anyhow::Result<Outcome> {
                 Outcome::Success
             }
         }
-        KnowledgeCommand::List { format } => {
+        KnowledgeCommand::List { format, .. } => {
             for s in store.knowledge().await? {
                 let e = &s.entry;
                 if format == Format::Json {
@@ -134,7 +139,7 @@ async fn go(args: KnowledgeArgs) -> anyhow::Result<Outcome> {
             }
             Outcome::Success
         }
-        KnowledgeCommand::Show { id } => match store.knowledge_entry(&id).await? {
+        KnowledgeCommand::Show { id, .. } => match store.knowledge_entry(&id).await? {
             Some(s) => {
                 write!(out, "{}", s.source_text)?;
                 Outcome::Success
