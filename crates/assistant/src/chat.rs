@@ -7,8 +7,8 @@
 //! or a knowledge entry of the brief. The body is returned as written: judging it is the
 //! gate's job, not the writer's.
 //!
-//! Transport: `async-openai` over the workspace's reqwest, with rustls (ring as its crypto)
-//! and the system's root certificates for `https://` endpoints.
+//! Transport: `async-openai` over the workspace's reqwest, with rustls and the system's
+//! root certificates for `https://` endpoints.
 
 use std::collections::HashSet;
 use std::fmt;
@@ -171,11 +171,6 @@ fn build_client(config: &ChatConfig) -> Result<Client<OpenAIConfig>, String> {
     if reqwest::header::HeaderValue::from_str(&format!("Bearer {}", config.api_key)).is_err() {
         return Err("the api key has characters an HTTP header cannot carry".to_owned());
     }
-    // rustls needs one crypto provider per process; another part may have installed it.
-    // ring rather than aws-lc-rs (a cmake build of C): it has no post-quantum key exchange,
-    // which rustls marks deprecated, and which a model API call does not need.
-    #[allow(deprecated)]
-    let _ = rustls::crypto::ring::default_provider().install_default();
     let http = reqwest::Client::builder()
         .build()
         .map_err(|error| format!("the HTTP client could not be made: {}", error_chain(&error)))?;

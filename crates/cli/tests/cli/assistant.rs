@@ -21,14 +21,13 @@ fn db() -> Db {
 }
 
 impl Db {
-    /// `countersign ARGS` with `COUNTERSIGN_DATABASE_URL` set, run in the database's
-    /// folder. (The variable, not `--database-url`: `knowledge` takes the flag only before
-    /// its subcommand, `knowledge --database-url URL add …`.)
+    /// `countersign ARGS --database-url URL`, run in the database's folder.
     fn run(&self, args: &[&str]) -> assert_cmd::assert::Assert {
         countersign()
             .current_dir(self.dir.path())
-            .env("COUNTERSIGN_DATABASE_URL", &self.url)
+            .env_remove("COUNTERSIGN_DATABASE_URL")
             .args(args)
+            .args(["--database-url", &self.url])
             .assert()
     }
 

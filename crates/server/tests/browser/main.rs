@@ -20,6 +20,7 @@
 use countersign_testkit as helpers;
 use countersign_testkit::smtp;
 
+mod assistant;
 mod demo;
 mod review;
 mod security;
