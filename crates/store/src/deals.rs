@@ -97,3 +97,60 @@ impl Store {
         Ok(out)
     }
 }
+
+/// A tool's latest action on an opportunity: what the Pipeline page links from a deal.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LatestAction {
+    pub action_id: String,
+    pub status: ActionStatus,
+    pub created_at: DateTime<Utc>,
+}
+
+impl Store {
+    /// `tool`'s newest action on each of `opportunity_ids` that has one.
+    pub async fn latest_by_tool(
+        &self,
+        tool: &str,
+        opportunity_ids: &[String],
+    ) -> Result<std::collections::HashMap<String, LatestAction>, StoreError> {
+        let mut out = std::collections::HashMap::new();
+        if opportunity_ids.is_empty() {
+            return Ok(out);
+        }
+        let mut tx = self.pool.read().await?;
+        let q = match tx.backend() {
+            crate::db::Backend::Sqlite => tx.query(
+                "SELECT opportunity_id, action_id, status, created_at FROM action \
+                 WHERE tool_name = $1 AND opportunity_id IN (SELECT value FROM json_each($2)) \
+                 ORDER BY created_at DESC, action_id DESC",
+            ),
+            crate::db::Backend::Postgres => tx.query(
+                "SELECT opportunity_id, action_id, status, created_at FROM action \
+                 WHERE tool_name = $1 \
+                   AND opportunity_id IN (SELECT jsonb_array_elements_text($2::jsonb)) \
+                 ORDER BY created_at DESC, action_id DESC",
+            ),
+        };
+        let rows = tx
+            .fetch_all(
+                q.bind(tool.to_owned())
+                    .bind(serde_json::json!(opportunity_ids).to_string()),
+            )
+            .await?;
+        for r in &rows {
+            let id: String = r.get("opportunity_id")?;
+            if out.contains_key(&id) {
+                continue;
+            }
+            out.insert(
+                id,
+                LatestAction {
+                    action_id: r.get("action_id")?,
+                    status: r.get::<String>("status")?.parse()?,
+                    created_at: r.get("created_at")?,
+                },
+            );
+        }
+        Ok(out)
+    }
+}

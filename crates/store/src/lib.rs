@@ -61,7 +61,7 @@ pub use canonical::{canonical_json, sha256_hex};
 pub use crm::{ContactRecord, OpportunityRecord, OpportunityUpsert};
 pub use db::Backend;
 pub use deal_context::{CommitteeMember, DealContext, Move, PastAction, Touch};
-pub use deals::DealAction;
+pub use deals::{DealAction, LatestAction};
 pub use error::StoreError;
 pub use group::GroupCommitter;
 pub use knowledge::{KnowledgeWrite, StoredEntry};

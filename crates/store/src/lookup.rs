@@ -55,6 +55,8 @@ pub struct AccountContext {
     pub opportunity: Option<OpportunityRecord>,
     /// The account, from the query or from the contact or opportunity.
     pub account_id: Option<String>,
+    /// The account's name, when a CRM import brought it.
+    pub account_name: Option<String>,
     /// Recent actions on the contact, the opportunity or the account, newest first.
     pub recent_actions: Vec<ActionSummary>,
     /// The account's contacts (the buying committee as the CRM knows it), by name.
@@ -184,6 +186,18 @@ impl Store {
             .clone()
             .or_else(|| contact.as_ref().and_then(|c| c.account_id.clone()))
             .or_else(|| opportunity.as_ref().and_then(|o| o.account_id.clone()));
+        let account_name = match &account_id {
+            Some(id) => tx
+                .fetch_optional(
+                    tx.query("SELECT name FROM crm_account WHERE account_id = $1")
+                        .bind(id.clone()),
+                )
+                .await?
+                .map(|r| r.get::<Option<String>>("name"))
+                .transpose()?
+                .flatten(),
+            None => None,
+        };
         let rows = tx
             .fetch_all(
                 tx.query(
@@ -239,6 +253,7 @@ impl Store {
             suppression,
             opportunity,
             account_id,
+            account_name,
             recent_actions,
             committee,
         })

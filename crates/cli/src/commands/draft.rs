@@ -92,8 +92,10 @@ async fn go(args: DraftArgs) -> anyhow::Result<Outcome> {
     let d = &body.proposal.decision;
     writeln!(
         out,
-        "{} {}: {} ({})",
-        body.proposal.action_id, body.proposal.status, d.decision, body.writer
+        "{}: {} (written by {})",
+        body.proposal.action_id,
+        body.proposal.status.replace('_', " "),
+        body.writer
     )?;
     for r in &d.reasons {
         writeln!(out, "  - {r}")?;

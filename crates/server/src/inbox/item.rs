@@ -428,7 +428,7 @@ fn deal_card(
             role => c.crm_role.clone(),
         }),
         suppression => ctx.suppression.clone(),
-        account => ctx.account_id.clone(),
+        account => ctx.account_name.clone().or_else(|| ctx.account_id.clone()),
         // The buying committee: who else at the account, with titles (the recipient marked).
         committee => ctx.committee.iter().map(|c| minijinja::context! {
             name => c.name.clone().or_else(|| c.email.clone()),

@@ -25,6 +25,15 @@ pub async fn page(
         Some(a) => a.registered(&state).await?.is_some(),
         None => false,
     };
+    // The assistant's last draft on each deal, so a rep back on this page sees it.
+    let ids: Vec<String> = ranked
+        .iter()
+        .map(|t| t.facts.opportunity_id.clone())
+        .collect();
+    let drafted = state
+        .store
+        .latest_by_tool(&state.config.assistant.tool, &ids)
+        .await?;
     let deals: Vec<minijinja::Value> = ranked
         .iter()
         .map(|t| {
@@ -40,6 +49,11 @@ pub async fn page(
                 score => format!("{:.0}", t.score),
                 reasons => t.reasons.iter().map(|r| minijinja::context! { code => r.code, words => r.words.clone() }).collect::<Vec<_>>(),
                 action => t.suggested_action,
+                drafted => drafted.get(&f.opportunity_id).map(|d| minijinja::context! {
+                    id => d.action_id.clone(),
+                    status => d.status.as_str().replace('_', " "),
+                    at => d.created_at.format("%Y-%m-%d %H:%M UTC").to_string(),
+                }),
                 // One key per rendered button: a double click drafts once.
                 key => format!("pipeline-{}", super::login::random_token()?),
             })

@@ -122,7 +122,7 @@ pub async fn draft(
     };
     let Some((tool, key_hash)) = assistant.registered(state).await? else {
         return Err(ApiError::conflict(format!(
-            "drafting is off: register the assistant (`countersign tools add {} --kinds email.draft`)",
+            "drafting is off: register the assistant (`countersign tools add {} --kinds email.draft --data-classes contact_details`)",
             assistant.tool
         )));
     };

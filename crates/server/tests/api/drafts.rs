@@ -331,7 +331,13 @@ async fn a_rep_drafts_for_their_own_deal_with_templates_and_a_retry_returns_the_
     // A key is its caller's: another rep sending it gets nothing of Jules's draft, and
     // Jules reusing it for another deal is refused rather than answered with this one.
     let ivy = app.account("ivy.chen", &["rep"], false).await;
-    let stolen = draft(&app, &ivy, &json!({"opportunity_id": "nope", "intent": "x"}), Some("draft-1")).await;
+    let stolen = draft(
+        &app,
+        &ivy,
+        &json!({"opportunity_id": "nope", "intent": "x"}),
+        Some("draft-1"),
+    )
+    .await;
     assert_eq!(stolen.status, StatusCode::NOT_FOUND, "{:?}", stolen.body);
     let stolen = draft(&app, &ivy, &ask, Some("draft-1")).await;
     assert_eq!(stolen.status, StatusCode::FORBIDDEN, "{:?}", stolen.body);
@@ -342,7 +348,12 @@ async fn a_rep_drafts_for_their_own_deal_with_templates_and_a_retry_returns_the_
         Some("draft-1"),
     )
     .await;
-    assert_eq!(elsewhere.status, StatusCode::CONFLICT, "{:?}", elsewhere.body);
+    assert_eq!(
+        elsewhere.status,
+        StatusCode::CONFLICT,
+        "{:?}",
+        elsewhere.body
+    );
     assert_eq!(proposals(&app).await, before + 1);
     app.stop().await;
 }
