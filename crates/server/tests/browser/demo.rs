@@ -45,6 +45,8 @@ struct Printed {
     database_url: String,
     logins: Vec<Login>,
     actions: i64,
+    /// The follow-up assistant's drafts, seeded after the script.
+    drafts: i64,
     delivered: i64,
     audit_records: i64,
 }
@@ -94,6 +96,9 @@ fn parse(lines: &[String]) -> Printed {
         }
         if let Some(n) = number_after(line, "Seeded: ") {
             p.actions = n;
+        }
+        if let Some(at) = line.find(" drafts by the follow-up assistant") {
+            p.drafts = number_after(&line[..at], "entries, ").unwrap_or_default();
         }
         // Not "waiting to be delivered: N", which follows it.
         if trimmed.starts_with("delivered: ") {
@@ -297,7 +302,12 @@ async fn the_dashboard_shows_the_figures_of_the_demo_organisation() {
         wait_for(&page, &format!("svg#{chart}")).await;
     }
     assert_eq!(sent, printed.delivered, "deliveries: page vs demo summary");
-    assert_eq!(d.actions, printed.actions, "actions: page vs demo summary");
+    assert!(printed.drafts > 0, "the demo printed no drafts: {printed:?}");
+    assert_eq!(
+        d.actions,
+        printed.actions + printed.drafts,
+        "actions: page vs demo summary (the script's and the assistant's)"
+    );
     shot(&page, "dashboard").await;
 
     // The queue: as many items as the demo said wait for this login.
@@ -392,6 +402,7 @@ fn the_demo_summary_is_read_by_its_columns() {
         "  ops.admin      Robin Ops, RevOps Administ admin               demo-admin-lumenfield   tools, accounts, policy, audit",
         "",
         "Seeded: 61 actions from a scripted agent (1 from an unregistered tool) for 6 buyers:",
+        "  pipeline: 60 opportunities and 571 activities imported from a Salesforce export (/tmp/d/salesforce-export/), 4 approved knowledge entries, 3 drafts by the follow-up assistant",
         "  delivered: 39 (26 e-mails as .eml, 13 CRM changes as .json) in /tmp/d/delivered/",
         "  waiting to be delivered: 2 (quiet hours in the buyer's time zone)",
         "  audit chain: 261 records, verified; policy sha256:80e1",
@@ -411,6 +422,6 @@ fn the_demo_summary_is_read_by_its_columns() {
         }
     );
     assert_eq!(p.logins.len(), 2);
-    assert_eq!((p.actions, p.delivered, p.audit_records), (61, 39, 261));
+    assert_eq!((p.actions, p.drafts, p.delivered, p.audit_records), (61, 3, 39, 261));
     assert_eq!(p.database_url, "sqlite:///tmp/d/countersign.db");
 }
