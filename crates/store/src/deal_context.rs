@@ -68,6 +68,9 @@ pub struct DealContext {
     pub moves: Vec<Move>,
     pub last_inbound: Option<Touch>,
     pub last_outbound: Option<Touch>,
+    /// The buyer's messages since our last one, newest first: what still waits for an
+    /// answer (their questions and objections, by subject).
+    pub awaiting_answer: Vec<Touch>,
     pub recent: Vec<Touch>,
     pub past_actions: Vec<PastAction>,
 }
@@ -146,6 +149,13 @@ impl Store {
                 .cloned()
         };
         let (last_inbound, last_outbound) = (last("inbound"), last("outbound"));
+        let awaiting_answer: Vec<Touch> = recent
+            .iter()
+            .take_while(|t| t.direction.as_deref() != Some("outbound"))
+            .filter(|t| t.direction.as_deref() == Some("inbound"))
+            .take(5)
+            .cloned()
+            .collect();
         recent.truncate(10);
         let committee = match &opportunity.account_id {
             Some(a) => tx
@@ -241,6 +251,7 @@ impl Store {
             moves,
             last_inbound,
             last_outbound,
+            awaiting_answer,
             recent,
             past_actions,
         }))
@@ -311,6 +322,17 @@ impl DealContext {
             )),
             (None, Some(_)) => s.push_str(" The buyer has not written on this deal."),
             (None, None) => {}
+        }
+        if !self.awaiting_answer.is_empty() {
+            let subjects: Vec<String> = self
+                .awaiting_answer
+                .iter()
+                .map(|t| format!("“{}”", t.subject.as_deref().unwrap_or("no subject")))
+                .collect();
+            s.push_str(&format!(
+                " Waiting for our answer: {}.",
+                subjects.join(", ")
+            ));
         }
         let stopped: Vec<&PastAction> = self
             .past_actions

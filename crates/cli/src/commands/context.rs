@@ -74,6 +74,18 @@ async fn go(args: ContextArgs) -> anyhow::Result<Outcome> {
             )?;
         }
     }
+    if !ctx.awaiting_answer.is_empty() {
+        writeln!(out, "Waiting for our answer:")?;
+        for t in &ctx.awaiting_answer {
+            writeln!(
+                out,
+                "  {}  {}  [{}]",
+                t.at.map_or("-".to_owned(), |d| d.date_naive().to_string()),
+                t.subject.as_deref().unwrap_or("no subject"),
+                t.activity_id
+            )?;
+        }
+    }
     if !ctx.recent.is_empty() {
         writeln!(out, "Last touches:")?;
         for t in &ctx.recent {

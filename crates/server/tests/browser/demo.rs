@@ -302,7 +302,10 @@ async fn the_dashboard_shows_the_figures_of_the_demo_organisation() {
         wait_for(&page, &format!("svg#{chart}")).await;
     }
     assert_eq!(sent, printed.delivered, "deliveries: page vs demo summary");
-    assert!(printed.drafts > 0, "the demo printed no drafts: {printed:?}");
+    assert!(
+        printed.drafts > 0,
+        "the demo printed no drafts: {printed:?}"
+    );
     assert_eq!(
         d.actions,
         printed.actions + printed.drafts,
@@ -422,6 +425,9 @@ fn the_demo_summary_is_read_by_its_columns() {
         }
     );
     assert_eq!(p.logins.len(), 2);
-    assert_eq!((p.actions, p.drafts, p.delivered, p.audit_records), (61, 3, 39, 261));
+    assert_eq!(
+        (p.actions, p.drafts, p.delivered, p.audit_records),
+        (61, 3, 39, 261)
+    );
     assert_eq!(p.database_url, "sqlite:///tmp/d/countersign.db");
 }
