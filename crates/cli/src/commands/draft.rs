@@ -93,9 +93,7 @@ async fn go(args: DraftArgs) -> anyhow::Result<Outcome> {
     writeln!(
         out,
         "{}: {} (written by {})",
-        body.proposal.action_id,
-        body.proposal.status.replace('_', " "),
-        body.writer
+        body.proposal.action_id, d.decision, body.writer
     )?;
     for r in &d.reasons {
         writeln!(out, "  - {r}")?;

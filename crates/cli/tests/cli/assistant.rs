@@ -173,12 +173,12 @@ fn draft_writes_a_follow_up_from_an_imported_deal_with_its_sources() {
         .success();
     let out = stdout(&drafted);
     let first = out.lines().next().unwrap();
-    // `ACTION_ID STATUS: DECISION (WRITER)`
+    // `ACTION_ID: DECISION (written by WRITER)`
     assert!(
         first.contains("template:answer_questions")
             && ["allow", "hold", "draft_only", "deny"]
                 .iter()
-                .any(|d| first.contains(&format!(": {d} ("))),
+                .any(|d| first.contains(&format!(": {d} (written by "))),
         "no decision on the first line: {out}"
     );
     assert!(out.contains("\nSubject: "), "{out}");

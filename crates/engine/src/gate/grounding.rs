@@ -54,7 +54,11 @@ pub(super) fn check(
 
     claims_in(&doc, &body, ctx, policy, today, &mut out);
 
-    if ctx.history.same_text_recipients >= policy.config.sequences.min_recipients {
+    // Sequences are judged on follow-ups to opportunities, as the generic check is: a
+    // routine text sent to many (a recording link, a reminder) is not a deal's follow-up.
+    if ctx.opportunity.is_some()
+        && ctx.history.same_text_recipients >= policy.config.sequences.min_recipients
+    {
         out.findings.push(Finding {
             category: Category::Generic,
             subtopic: "sequence".to_owned(),

@@ -59,12 +59,16 @@ pub struct DraftedBody {
     responses(
         (status = 201, description = "Drafted and decided", body = DraftedBody),
         (status = 200, description = "The first answer for this idempotency key", body = DraftedBody),
+        (status = 400, response = crate::openapi::BadRequest),
         (status = 401, response = crate::openapi::Unauthorized),
         (status = 403, response = crate::openapi::Forbidden),
         (status = 404, response = crate::openapi::NotFound),
         (status = 409, response = crate::openapi::Conflict),
+        (status = 413, response = crate::openapi::TooLarge),
+        (status = 415, response = crate::openapi::UnsupportedMediaType),
         (status = 422, response = crate::openapi::Invalid),
         (status = 429, response = crate::openapi::RateLimited),
+        (status = 503, response = crate::openapi::Unavailable),
         (status = 502, description = "The writer (the model endpoint) failed: nothing was proposed", body = crate::error::ErrorBody),
     ),
     security(("bearer" = []))

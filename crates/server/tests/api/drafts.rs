@@ -884,7 +884,19 @@ async fn the_same_text_to_a_fifth_buyer_within_the_window_is_a_sequence(kind: Ki
             "Hi {name},\n\nTeams like yours at {company} use our reporting workspace to prepare board packs together. Would a short walkthrough be useful for your finance group?\n\nBest, Sam"
         );
         let to = format!("{}@{}.example", name.to_lowercase(), company.to_lowercase());
-        let r = app.propose_email(&key, &to, &body).await;
+        // Follow-ups to five deals (ones the CRM has no facts for, so only the sequence
+        // is judged).
+        let r = app
+            .post(
+                "/v1/actions",
+                &key,
+                &json!({
+                    "kind": "email.send",
+                    "target": {"opportunity_id": format!("opp-{company}")},
+                    "payload": {"to": [to], "subject": "Board packs", "body": body},
+                }),
+            )
+            .await;
         assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
         let decision = &r.body["decision"];
         if n < 4 {
