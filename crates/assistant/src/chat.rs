@@ -188,7 +188,7 @@ fn build_client(config: &ChatConfig) -> Result<Client<OpenAIConfig>, String> {
 /// What went wrong with the call, in one line, without the response body in full.
 fn describe(error: &OpenAIError, base_url: &str) -> String {
     let url = format!("{}/chat/completions", base_url.trim_end_matches('/'));
-    let message = match error {
+    match error {
         OpenAIError::ApiError(response) => format!(
             "`{url}` answered {}: {}",
             response.status_code,
@@ -204,8 +204,7 @@ fn describe(error: &OpenAIError, base_url: &str) -> String {
             error_chain(error).replace(&format!(" for url ({url})"), "")
         ),
         other => format!("`{url}`: {}", error_chain(other)),
-    };
-    message
+    }
 }
 
 /// An error and its causes, `a: b: c`, skipping a cause its parent already repeats.
