@@ -19,7 +19,7 @@ use countersign_engine::{Action, ActionKind, Context, DecisionRecord, Policy};
 
 use crate::audit::{self, AuditEvent, Event, ShadowAi};
 use crate::canonical::{canonical_json, json_value, random_base62, sha256_hex};
-use crate::db::{Lock, Tx};
+use crate::db::{Lock, Row, Tx};
 use crate::error::StoreError;
 use crate::propose::{Proposal, insert_revision, required_roles};
 use crate::{ActionStatus, Store, context, micros, notify, outbox, policies, registry};
@@ -398,45 +398,51 @@ where
 
 /// The answer stored for an idempotency key (as in `propose.rs`).
 impl Store {
-    /// The first answer to idempotency key `key` of the tool whose key hashes to `key_hash`, with the action
-    /// as it was proposed: callers that write before proposing (the assistant) look here
-    /// first, so a retry returns the first draft instead of writing another.
+    /// The first answer to idempotency key `key` of the tool whose key hashes to
+    /// `key_hash`, with the action as it was proposed: callers that write before proposing
+    /// (the assistant) look here first, so a retry returns the first draft instead of
+    /// writing another.
     pub async fn replay_for_key(
         &self,
         key_hash: &str,
         key: &str,
     ) -> Result<Option<(Proposal, Action)>, StoreError> {
         let mut tx = self.pool.read().await?;
-        let row = tx
-            .fetch_optional(
-                tx.query(
-                    "SELECT k.action_id, r.action_json, r.decision_json, r.audit_seq \
-                     FROM idempotency_key k \
-                     JOIN revision r ON r.action_id = k.action_id AND r.number = 1 \
-                     WHERE k.scope = $1 AND k.client_key = $2",
-                )
-                .bind(key_hash.to_owned())
-                .bind(key.to_owned()),
-            )
-            .await?;
-        let Some(row) = row else {
+        let Some(row) = first_answer(&mut tx, key_hash, key).await? else {
             return Ok(None);
         };
-        let decision: DecisionRecord = row.json("decision_json")?;
         let action: serde_json::Value = row.json("action_json")?;
         let action = Action::from_json(&action)
             .map_err(|e| StoreError::Corrupt(format!("stored action: {e}")))?;
-        Ok(Some((
-            Proposal {
-                action_id: row.get("action_id")?,
-                status: ActionStatus::of(decision.decision),
-                decision,
-                audit_seq: row.get("audit_seq")?,
-                replayed: true,
-            },
-            action,
-        )))
+        Ok(Some((replayed(&row)?, action)))
     }
+}
+
+/// The stored first revision a key answered with.
+async fn first_answer(tx: &mut Tx, scope: &str, key: &str) -> Result<Option<Row>, StoreError> {
+    tx.fetch_optional(
+        tx.query(
+            "SELECT k.request_hash, k.action_id, r.action_json, r.decision_json, r.audit_seq \
+             FROM idempotency_key k \
+             JOIN revision r ON r.action_id = k.action_id AND r.number = 1 \
+             WHERE k.scope = $1 AND k.client_key = $2",
+        )
+        .bind(scope.to_owned())
+        .bind(key.to_owned()),
+    )
+    .await
+}
+
+/// The proposal a stored first answer was, told as a replay.
+fn replayed(row: &Row) -> Result<Proposal, StoreError> {
+    let decision: DecisionRecord = row.json("decision_json")?;
+    Ok(Proposal {
+        action_id: row.get("action_id")?,
+        status: ActionStatus::of(decision.decision),
+        decision,
+        audit_seq: row.get("audit_seq")?,
+        replayed: true,
+    })
 }
 
 async fn stored_answer(
@@ -445,30 +451,11 @@ async fn stored_answer(
     key: &str,
     request_hash: &str,
 ) -> Result<Option<Proposal>, StoreError> {
-    let row = tx
-        .fetch_optional(
-            tx.query(
-                "SELECT k.request_hash, k.action_id, r.decision_json, r.audit_seq \
-                 FROM idempotency_key k \
-                 JOIN revision r ON r.action_id = k.action_id AND r.number = 1 \
-                 WHERE k.scope = $1 AND k.client_key = $2",
-            )
-            .bind(scope.to_owned())
-            .bind(key.to_owned()),
-        )
-        .await?;
-    let Some(row) = row else {
+    let Some(row) = first_answer(tx, scope, key).await? else {
         return Ok(None);
     };
     if row.get::<String>("request_hash")? != request_hash {
         return Err(StoreError::IdempotencyConflict);
     }
-    let decision: DecisionRecord = row.json("decision_json")?;
-    Ok(Some(Proposal {
-        action_id: row.get("action_id")?,
-        status: ActionStatus::of(decision.decision),
-        decision,
-        audit_seq: row.get("audit_seq")?,
-        replayed: true,
-    }))
+    replayed(&row).map(Some)
 }
