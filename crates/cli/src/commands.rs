@@ -24,6 +24,7 @@ pub mod propose;
 pub mod queue;
 pub mod reject;
 pub mod reviewers;
+pub mod scan;
 pub mod serve;
 pub mod show;
 pub mod suppress;

@@ -69,6 +69,9 @@ enum Command {
     /// A deal's context: a summary, the buying committee, how it moved, the last touches,
     /// earlier held or rejected messages and promises.
     Context(commands::context::ContextArgs),
+    /// Find shadow AI: sent mail, CRM login exports and extension inventories read against
+    /// the signatures of AI tools, with the server's sightings of unknown keys.
+    Scan(commands::scan::ScanArgs),
     /// Draft a follow-up for an opportunity from its context, with its sources, and propose
     /// it through the gate as the registered assistant.
     Draft(commands::draft::DraftArgs),
@@ -125,6 +128,7 @@ fn main() -> ExitCode {
         Command::Triage(args) => commands::triage::run(args),
         Command::Context(args) => commands::context::run(args),
         Command::Draft(args) => commands::draft::run(args),
+        Command::Scan(args) => commands::scan::run(args),
         Command::Knowledge(args) => commands::knowledge::run(args),
         Command::Contacts(cmd) => commands::contacts::run(cmd),
         Command::Opportunities(cmd) => commands::opportunities::run(cmd),

@@ -14,6 +14,10 @@
 //! tool. Reading never stops at a bad record: what could not be read is itself reported
 //! ([`Finding::unreadable`]) and the rest of the report is still produced.
 
+pub mod crm_logins;
+pub mod extensions;
+pub mod mail;
+pub mod run;
 pub mod signatures;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -156,6 +160,24 @@ pub struct ReportRow {
     pub recommendation: String,
 }
 
+/// A subject as `(recipient, subject)` pairs compare it: lower case, `Re:`/`Fwd:`/`AW:`/
+/// `WG:`/`TR:` prefixes and surrounding space removed, inner space collapsed.
+pub fn subject_key(subject: &str) -> String {
+    let mut s = subject.trim().to_lowercase();
+    loop {
+        let before = s.len();
+        for prefix in ["re:", "fwd:", "fw:", "aw:", "wg:", "tr:", "sv:"] {
+            if let Some(rest) = s.strip_prefix(prefix) {
+                s = rest.trim_start().to_owned();
+            }
+        }
+        if s.len() == before {
+            break;
+        }
+    }
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 /// Folds findings as they come, so a scan of any size keeps one row per (kind, rep, tool).
 #[derive(Debug, Default)]
 pub struct Folder {
@@ -184,7 +206,25 @@ impl Folder {
     }
 
     pub fn add(&mut self, f: Finding) {
-        let category = f.tool.as_ref().and_then(|t| self.categories.get(t)).cloned();
+        self.add_counted(f, 1);
+    }
+
+    /// `f` seen `n` times from `f.at` to `last` (a summary row of the store's).
+    pub fn add_span(&mut self, f: Finding, n: u64, last: DateTime<Utc>) {
+        let key = (f.kind, f.rep.clone(), f.tool.clone());
+        self.add_counted(f, n);
+        if let Some(row) = self.rows.get_mut(&key) {
+            row.last_seen = Some(row.last_seen.map_or(last, |s| s.max(last)));
+        }
+    }
+
+    /// `f`, seen `n` times (a sighting row counts every request with that key).
+    pub fn add_counted(&mut self, f: Finding, n: u64) {
+        let category = f
+            .tool
+            .as_ref()
+            .and_then(|t| self.categories.get(t))
+            .cloned();
         let row = self
             .rows
             .entry((f.kind, f.rep.clone(), f.tool.clone()))
@@ -199,7 +239,7 @@ impl Folder {
                 touched: BTreeMap::new(),
                 recommendation: recommendation(f.kind, category.as_deref()),
             });
-        row.count += 1;
+        row.count += n;
         if row.evidence.len() < 5 && !row.evidence.iter().any(|e| e.starts_with(&f.evidence)) {
             row.evidence.push(format!("{} ({})", f.evidence, f.source));
         }

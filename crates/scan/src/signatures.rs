@@ -73,7 +73,8 @@ impl Signatures {
             file: file.to_owned(),
             problem,
         };
-        let mut s: Signatures = toml::from_str(text).map_err(|e| invalid(e.message().to_owned()))?;
+        let mut s: Signatures =
+            toml::from_str(text).map_err(|e| invalid(e.message().to_owned()))?;
         if s.version.trim().is_empty() {
             return Err(invalid("`version` is empty".to_owned()));
         }
@@ -108,7 +109,9 @@ impl Signatures {
     }
 
     pub fn tool(&self, name: &str) -> Option<&ToolSignature> {
-        self.tools.iter().find(|t| t.name.eq_ignore_ascii_case(name))
+        self.tools
+            .iter()
+            .find(|t| t.name.eq_ignore_ascii_case(name))
     }
 
     /// The tool a domain belongs to (the domain itself or a parent of it).
@@ -177,18 +180,31 @@ mod tests {
         let by_domain = s.by_domain("click.t.outreach.io").map(|t| t.name.as_str());
         assert_eq!(by_domain, Some("Outreach"));
         assert!(s.by_domain("notoutreach.io").is_none());
-        let (t, said) = s.by_header("X-Mailer", "Lavender/2.1 (+https://lavender.ai)").unwrap();
+        let (t, said) = s
+            .by_header("X-Mailer", "Lavender/2.1 (+https://lavender.ai)")
+            .unwrap();
         assert_eq!(t.name, "Lavender");
         assert_eq!(said, "x-mailer: Lavender/2.1 (+https://lavender.ai)");
-        assert_eq!(s.by_extension("", "Lavender - AI Email Coach").map(|t| t.name.as_str()), Some("Lavender"));
+        assert_eq!(
+            s.by_extension("", "Lavender - AI Email Coach")
+                .map(|t| t.name.as_str()),
+            Some("Lavender")
+        );
         assert!(s.by_extension("", "Lavenderfield Notes").is_none());
     }
 
     #[test]
     fn a_bad_category_or_toml_is_refused_naming_the_file() {
-        let err = Signatures::parse("mine.toml", "version = \"1\"\n[[tool]]\nname = \"X\"\ncategory = \"spy\"\n")
-            .unwrap_err();
-        assert!(err.to_string().starts_with("mine.toml: tool `X`: category `spy`"), "{err}");
+        let err = Signatures::parse(
+            "mine.toml",
+            "version = \"1\"\n[[tool]]\nname = \"X\"\ncategory = \"spy\"\n",
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("mine.toml: tool `X`: category `spy`"),
+            "{err}"
+        );
         assert!(Signatures::parse("mine.toml", "version = ").is_err());
     }
 }

@@ -27,6 +27,7 @@ pub mod item;
 pub mod login;
 pub mod pipeline;
 pub mod queue;
+pub mod shadow;
 
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -70,6 +71,11 @@ pub fn router() -> Router<AppState> {
         .route("/inbox/dashboard", get(dashboard::page))
         .route("/inbox/deals", get(deals::page))
         .route("/inbox/pipeline", get(pipeline::page))
+        .route("/inbox/shadow", get(shadow::page))
+        .route(
+            "/inbox/shadow/scan",
+            post(shadow::scan).layer(shadow::body_limit()),
+        )
         .route(
             "/inbox/pipeline/{opportunity_id}/draft",
             post(pipeline::draft),
@@ -150,6 +156,11 @@ fn templates() -> Result<&'static Environment<'static>, PageError> {
             ("deals.html", include_str!("../templates/deals.html")),
             ("glossary.html", include_str!("../templates/glossary.html")),
             ("pipeline.html", include_str!("../templates/pipeline.html")),
+            ("shadow.html", include_str!("../templates/shadow.html")),
+            (
+                "shadow-report.html",
+                include_str!("../templates/shadow-report.html"),
+            ),
             ("audit.html", include_str!("../templates/audit.html")),
             (
                 "dashboard.html",

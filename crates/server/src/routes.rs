@@ -11,6 +11,7 @@ pub mod imports;
 pub mod opportunities;
 pub mod policy;
 pub mod queue;
+pub mod scans;
 pub mod sessions;
 pub mod suppressions;
 pub mod tools;
@@ -35,6 +36,7 @@ pub fn router() -> Router<AppState> {
         .merge(suppressions::router())
         .merge(context::router())
         .merge(drafts::router())
+        .merge(scans::router())
         .merge(health::router())
         .merge(imports::router())
         .merge(triage::router())

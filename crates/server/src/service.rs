@@ -5,5 +5,6 @@
 pub mod actions;
 pub mod context;
 pub mod drafts;
+pub mod scans;
 pub mod sessions;
 pub mod triage;

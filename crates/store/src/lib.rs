@@ -40,6 +40,7 @@ mod queue;
 mod registry;
 mod reports;
 mod review_links;
+mod scans;
 mod service_levels;
 mod shadow;
 mod throttle;
@@ -80,6 +81,7 @@ pub use reports::{
     HoldReason, Latency, Overrides, percentile,
 };
 pub use review_links::{Chat, LinkRefusal, LinkVerb, ReviewLink, Via};
+pub use scans::{ScanFacts, StoredScan, UnregisteredProposals};
 pub use service_levels::{RoleService, ServiceReport, SweepReport};
 pub use shadow::{Sighting, SightingRow};
 pub use throttle::FREE_FAILURES as LOGIN_FREE_FAILURES;

@@ -12,6 +12,7 @@
 mod assistant;
 mod data;
 mod seed;
+mod shadow;
 
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -327,6 +328,11 @@ fn print_summary(
         s.crm_export_dir,
         s.knowledge_entries,
         s.drafts.len()
+    )?;
+    writeln!(
+        out,
+        "  shadow AI: {} findings from the sent mail, CRM logins and extension inventory in {}/",
+        s.shadow_findings, s.shadow_dir
     )?;
     writeln!(
         out,

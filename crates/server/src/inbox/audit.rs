@@ -387,6 +387,25 @@ fn described(event: &str, d: &Value) -> Option<String> {
                 "Imported a {source} export: {read} rows read, {written} new or changed, {problems} refused"
             )
         }
+        E::Scan { inputs, counts, .. } => {
+            let found: Vec<String> = counts
+                .iter()
+                .map(|(k, n)| format!("{n} {}", k.replace('_', " ")))
+                .collect();
+            format!(
+                "Shadow-AI scan of {}: {}",
+                if inputs.is_empty() {
+                    "the server's records".to_owned()
+                } else {
+                    inputs.join(", ")
+                },
+                if found.is_empty() {
+                    "nothing found".to_owned()
+                } else {
+                    found.join(", ")
+                }
+            )
+        }
         E::Knowledge {
             entry_id,
             revision,

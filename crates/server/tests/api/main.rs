@@ -45,6 +45,7 @@ mod mcp;
 mod notifications;
 mod pipeline;
 mod probes;
+mod scans;
 mod schemathesis;
 mod serve;
 mod service_levels;

@@ -24,4 +24,5 @@ mod assistant;
 mod demo;
 mod review;
 mod security;
+mod shadow;
 mod support;

@@ -178,6 +178,12 @@ pub enum AuditEvent {
         valid_until: chrono::NaiveDate,
         content_sha256: String,
     },
+    /// A shadow-AI scan ran: which inputs, and its findings by kind.
+    Scan {
+        scan_id: i64,
+        inputs: Vec<String>,
+        counts: std::collections::BTreeMap<String, u64>,
+    },
     /// Who a reviewer is in a chat (`slack` or `teams`); `None` clears it.
     ReviewerChat {
         reviewer_id: i64,

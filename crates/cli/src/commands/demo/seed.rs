@@ -64,6 +64,10 @@ pub struct Summary {
     /// Approved knowledge entries, and the assistant's drafts (action ids).
     pub knowledge_entries: usize,
     pub drafts: Vec<String>,
+    /// The shadow-AI evidence scanned (sent mail, CRM logins, extensions) and the report's
+    /// findings (per kind, rep and tool).
+    pub shadow_dir: String,
+    pub shadow_findings: usize,
 }
 
 /// A demo login and what waits for it.
@@ -307,6 +311,8 @@ pub async fn seed(
     // Whatever is still due (quiet hours that ended since) goes out now.
     deliver_until(&worker, now).await?;
     let drafts = super::assistant::write_drafts(store, &policy).await?;
+    let shadow_dir = pickup_dir.parent().unwrap_or(pickup_dir).join("shadow-ai");
+    let shadow_findings = super::shadow::scan(store, &shadow_dir, &policy).await?;
 
     let mut summary = summarize(
         store,
@@ -325,6 +331,8 @@ pub async fn seed(
     summary.imported_activities = count("task") + count("event") + count("activity");
     summary.knowledge_entries = knowledge_entries;
     summary.drafts = drafts;
+    summary.shadow_dir = shadow_dir.display().to_string();
+    summary.shadow_findings = shadow_findings;
     Ok(summary)
 }
 
@@ -511,6 +519,8 @@ async fn summarize(
         imported_activities: 0,
         knowledge_entries: 0,
         drafts: Vec::new(),
+        shadow_dir: String::new(),
+        shadow_findings: 0,
     };
     if let (Some(first), Some(last)) = (
         entries.iter().map(|e| e.at).min(),
