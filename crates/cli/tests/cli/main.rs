@@ -8,6 +8,7 @@
 )]
 
 mod assistant;
+mod scan;
 mod check;
 mod delivery;
 mod demo;
