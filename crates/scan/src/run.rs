@@ -204,3 +204,23 @@ pub async fn save(
         .save_scan(&json, inputs.names(), counts, actor, now)
         .await
 }
+
+/// A whole scan in one call, reading on this thread (the CLI and the demo; the server reads
+/// off its async runtime instead): the store's facts, the inputs, the sightings, the report
+/// stored and audited.
+pub async fn scan(
+    store: &Store,
+    inputs: &Inputs,
+    signatures: &Signatures,
+    gate: &Gate,
+    policy: &Policy,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<Report, StoreError> {
+    let known = known(&store.scan_facts().await?);
+    let mut folder = read(inputs, &known, signatures, gate, policy);
+    add_sightings(store, &mut folder, now).await?;
+    let report = folder.finish();
+    save(store, &report, inputs, actor, now).await?;
+    Ok(report)
+}

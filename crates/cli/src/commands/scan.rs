@@ -85,13 +85,16 @@ async fn scan(args: ScanArgs) -> anyhow::Result<Outcome> {
         crm_logins: args.crm_logins,
         extensions: args.extensions,
     };
-    let known = run::known(&store.scan_facts().await?);
-    let gate = Gate::new();
-    let mut folder = run::read(&inputs, &known, &signatures, &gate, &policy);
-    let now = database::now();
-    run::add_sightings(&store, &mut folder, now).await?;
-    let report = folder.finish();
-    run::save(&store, &report, &inputs, &database::actor(), now).await?;
+    let report = run::scan(
+        &store,
+        &inputs,
+        &signatures,
+        &Gate::new(),
+        &policy,
+        &database::actor(),
+        database::now(),
+    )
+    .await?;
     store.close().await;
     print(&report, args.format)?;
     Ok(Outcome::Success)

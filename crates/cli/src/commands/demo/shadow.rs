@@ -42,16 +42,16 @@ pub async fn scan(store: &Store, dir: &Path, policy: &Policy) -> anyhow::Result<
         extensions: vec![dir.join("extensions.csv")],
         ..Inputs::default()
     };
-    let signatures = countersign_scan::Signatures::shipped();
-    let known = run::known(&store.scan_facts().await.map_err(|e| anyhow!("{e}"))?);
-    let mut folder = run::read(&inputs, &known, &signatures, &Gate::new(), policy);
-    let now = Utc::now();
-    run::add_sightings(store, &mut folder, now)
-        .await
-        .map_err(|e| anyhow!("{e}"))?;
-    let report = folder.finish();
-    run::save(store, &report, &inputs, ACTOR, now)
-        .await
-        .map_err(|e| anyhow!("{e}"))?;
+    let report = run::scan(
+        store,
+        &inputs,
+        &countersign_scan::Signatures::shipped(),
+        &Gate::new(),
+        policy,
+        ACTOR,
+        Utc::now(),
+    )
+    .await
+    .map_err(|e| anyhow!("{e}"))?;
     Ok(report.rows.len())
 }
