@@ -2,6 +2,7 @@
 
 pub mod accounts;
 pub mod approve;
+pub mod assess;
 pub mod audit;
 pub mod bench;
 pub mod bench_http;
@@ -27,6 +28,7 @@ pub mod reviewers;
 pub mod scan;
 pub mod serve;
 pub mod show;
+pub mod simulate;
 pub mod suppress;
 pub mod tools;
 pub mod train;

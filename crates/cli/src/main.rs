@@ -66,9 +66,16 @@ enum Command {
     Import(commands::import::ImportArgs),
     /// Open opportunities ranked by how much they need a human now, with reasons.
     Triage(commands::triage::TriageArgs),
+    /// The AI Opportunity Score: where AI should start (follow-up e-mail, CRM hygiene,
+    /// research, meeting prep, knowledge), each workflow's parts, and what would move
+    /// follow-up e-mail up.
+    Assess(commands::assess::AssessArgs),
     /// A deal's context: a summary, the buying committee, how it moved, the last touches,
     /// earlier held or rejected messages and promises.
     Context(commands::context::ContextArgs),
+    /// Replay the actions proposed over a window under a candidate policy and the active
+    /// one: what would change, per topic, role, tool and week, and the reviewers' load.
+    Simulate(commands::simulate::SimulateArgs),
     /// Find shadow AI: sent mail, CRM login exports and extension inventories read against
     /// the signatures of AI tools, with the server's sightings of unknown keys.
     Scan(commands::scan::ScanArgs),
@@ -126,9 +133,11 @@ fn main() -> ExitCode {
         Command::Reviewers(cmd) => commands::reviewers::run(cmd),
         Command::Import(args) => commands::import::run(args),
         Command::Triage(args) => commands::triage::run(args),
+        Command::Assess(args) => commands::assess::run(args),
         Command::Context(args) => commands::context::run(args),
         Command::Draft(args) => commands::draft::run(args),
         Command::Scan(args) => commands::scan::run(args),
+        Command::Simulate(args) => commands::simulate::run(args),
         Command::Knowledge(args) => commands::knowledge::run(args),
         Command::Contacts(cmd) => commands::contacts::run(cmd),
         Command::Opportunities(cmd) => commands::opportunities::run(cmd),

@@ -10,6 +10,7 @@
 //! - [`gate`]: findings + policy + guards → [`DecisionRecord`], failing closed.
 
 pub mod action;
+pub mod assess;
 pub mod context;
 pub mod decision;
 pub mod detect;
@@ -23,6 +24,7 @@ pub mod policy;
 pub mod reason;
 pub mod review;
 pub mod service_level;
+pub mod simulate;
 pub mod specificity;
 pub mod tier;
 pub mod triage;

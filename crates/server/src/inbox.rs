@@ -18,6 +18,7 @@
 //! exists, uses a double-submit cookie. A POST without the right token is 403.
 
 pub mod act;
+pub mod assess;
 pub mod audit;
 pub mod bulk;
 pub mod charts;
@@ -26,6 +27,7 @@ pub mod deals;
 pub mod item;
 pub mod login;
 pub mod pipeline;
+pub mod policy;
 pub mod queue;
 pub mod shadow;
 
@@ -72,6 +74,10 @@ pub fn router() -> Router<AppState> {
         .route("/inbox/deals", get(deals::page))
         .route("/inbox/pipeline", get(pipeline::page))
         .route("/inbox/shadow", get(shadow::page))
+        .route("/inbox/assess", get(assess::page))
+        .route("/inbox/policy", get(policy::page))
+        .route("/inbox/policy/simulate", post(policy::simulate))
+        .route("/inbox/policy/activate", post(policy::activate))
         .route(
             "/inbox/shadow/scan",
             post(shadow::scan).layer(shadow::body_limit()),
@@ -157,6 +163,8 @@ fn templates() -> Result<&'static Environment<'static>, PageError> {
             ("glossary.html", include_str!("../templates/glossary.html")),
             ("pipeline.html", include_str!("../templates/pipeline.html")),
             ("shadow.html", include_str!("../templates/shadow.html")),
+            ("assess.html", include_str!("../templates/assess.html")),
+            ("policy.html", include_str!("../templates/policy.html")),
             (
                 "shadow-report.html",
                 include_str!("../templates/shadow-report.html"),
@@ -262,6 +270,14 @@ impl PageError {
         Self {
             status: StatusCode::INTERNAL_SERVER_ERROR,
             message: "The page could not be built; the server log has the details.".to_owned(),
+        }
+    }
+
+    /// 400 with `message`: a form field the page names.
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self {
+            status: StatusCode::BAD_REQUEST,
+            message: message.into(),
         }
     }
 

@@ -110,6 +110,7 @@ pub struct Unavailable(ErrorBody);
         routes::policy::validate,
         routes::policy::activate,
         routes::policy::check,
+        routes::policy::simulate,
         routes::audit::export,
         routes::audit::verify,
         routes::contacts::read,

@@ -2,6 +2,7 @@
 
 pub mod accounts;
 pub mod actions;
+pub mod assess;
 pub mod audit;
 pub mod contacts;
 pub mod context;
@@ -37,6 +38,7 @@ pub fn router() -> Router<AppState> {
         .merge(context::router())
         .merge(drafts::router())
         .merge(scans::router())
+        .merge(assess::router())
         .merge(health::router())
         .merge(imports::router())
         .merge(triage::router())

@@ -7,4 +7,5 @@ pub mod context;
 pub mod drafts;
 pub mod scans;
 pub mod sessions;
+pub mod simulate;
 pub mod triage;

@@ -19,6 +19,7 @@
 mod accounts;
 mod activation;
 mod approvals;
+mod assess;
 pub mod audit;
 mod canonical;
 mod context;
@@ -43,6 +44,7 @@ mod review_links;
 mod scans;
 mod service_levels;
 mod shadow;
+mod simulate;
 mod throttle;
 mod triage;
 
@@ -57,6 +59,7 @@ pub use activation::{Activation, PolicyTexts};
 pub use approvals::{
     ActionView, ApprovalOutcome, ApprovalView, Edit, EditOutcome, QueueItem, RevisionView,
 };
+pub use assess::WINDOW_DAYS as ASSESS_WINDOW_DAYS;
 pub use audit::{AuditRecord, ChainBreak, ChainCheck, ChainVerified};
 pub use canonical::{canonical_json, sha256_hex};
 pub use crm::{ContactRecord, OpportunityRecord, OpportunityUpsert};
@@ -84,6 +87,7 @@ pub use review_links::{Chat, LinkRefusal, LinkVerb, ReviewLink, Via};
 pub use scans::{ScanFacts, StoredScan, UnregisteredProposals};
 pub use service_levels::{RoleService, ServiceReport, SweepReport};
 pub use shadow::{Sighting, SightingRow};
+pub use simulate::{SimulationRun, StoredProposal};
 pub use throttle::FREE_FAILURES as LOGIN_FREE_FAILURES;
 
 /// How long idempotency keys are kept at least (Stripe keeps them 24 hours; we keep a week).

@@ -7,13 +7,15 @@
     reason = "test code: a failure should stop the test loudly"
 )]
 
+mod assess;
 mod assistant;
-mod scan;
 mod check;
 mod delivery;
 mod demo;
 mod eval;
 mod policy;
+mod scan;
+mod simulate;
 mod store;
 
 use assert_cmd::Command;

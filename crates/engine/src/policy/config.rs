@@ -10,6 +10,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::PolicyProblem;
+use crate::assess::AssessWeights;
 use crate::finding::Category;
 use crate::service_level::{BusinessHours, RoleLevel, ServiceLevels};
 use crate::tier::Tier;
@@ -38,6 +39,8 @@ struct RawPolicy {
     triage: Option<Spanned<RawTriage>>,
     #[serde(default)]
     sequences: Option<Spanned<Sequences>>,
+    #[serde(default)]
+    assess: Option<Spanned<AssessWeights>>,
 }
 
 /// `[sequences]`: when one text sent to many buyers is a sequence (a `generic` finding).
@@ -352,6 +355,8 @@ pub struct PolicyConfig {
     pub triage: TriageLimits,
     /// When the same text to many buyers is a sequence.
     pub sequences: Sequences,
+    /// How the AI Opportunity Score weighs its parts (see [`crate::assess`]).
+    pub assess: AssessWeights,
 }
 
 impl PolicyConfig {
@@ -551,6 +556,7 @@ impl PolicyConfig {
             }
             None => Sequences::default(),
         };
+        let assess = parse_assess(raw.assess.as_ref(), &mut problem);
 
         if !problems.is_empty() {
             return Err(problems);
@@ -574,6 +580,7 @@ impl PolicyConfig {
             review,
             triage,
             sequences,
+            assess,
         })
     }
 
@@ -707,6 +714,33 @@ fn parse_review(
         roles: levels,
         expire_after,
     }
+}
+
+/// Reads `[assess]` over the defaults: every weight a number ≥ 0, and not all of them 0.
+fn parse_assess(
+    raw: Option<&Spanned<AssessWeights>>,
+    problem: &mut dyn FnMut(usize, String),
+) -> AssessWeights {
+    let Some(raw) = raw else {
+        return AssessWeights::default();
+    };
+    let at = raw.span().start;
+    let w = *raw.get_ref();
+    let mut sum = 0.0;
+    for (name, weight) in w.parts() {
+        if !(weight.is_finite() && weight >= 0.0) {
+            problem(
+                at,
+                format!("assess.{name}: `{weight}` must be a number of 0 or more"),
+            );
+        } else {
+            sum += weight;
+        }
+    }
+    if sum <= 0.0 {
+        problem(at, "assess: the weights must not all be 0".to_owned());
+    }
+    w
 }
 
 /// Reads `[triage]` over the defaults; every limit must be positive.

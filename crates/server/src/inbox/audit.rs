@@ -406,6 +406,16 @@ fn described(event: &str, d: &Value) -> Option<String> {
                 }
             )
         }
+        E::Simulation {
+            candidate_version,
+            active_version,
+            since,
+            actions,
+            changed,
+        } => format!(
+            "Simulated policy {candidate_version} against the active {active_version} over {actions} actions since {}: {changed} would be decided differently",
+            since.format("%Y-%m-%d")
+        ),
         E::Knowledge {
             entry_id,
             revision,

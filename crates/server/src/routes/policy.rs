@@ -22,6 +22,7 @@ pub fn router() -> Router<AppState> {
         .route("/v1/policy/validate", post(validate))
         .route("/v1/policy/activate", post(activate))
         .route("/v1/policy/check", post(check))
+        .route("/v1/policy/simulate", post(simulate))
 }
 
 /// The active policy.
@@ -203,6 +204,67 @@ pub async fn activate(
     };
     state.set_policy(policy);
     Ok(ApiJson(body))
+}
+
+/// A candidate policy and how far back to replay it.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SimulateRequest {
+    /// `policy.toml`.
+    pub toml: String,
+    /// `policy.cedar`.
+    pub cedar: String,
+    /// `policy.cedarschema`.
+    pub schema: String,
+    /// Days of history to replay (default 90).
+    #[serde(default = "ninety")]
+    pub since_days: u32,
+}
+
+fn ninety() -> u32 {
+    90
+}
+
+/// Replay the stored history under a candidate policy and the active one (admins): what
+/// would change, per category, role, tool and week, the reviewer load, and every action
+/// decided differently. Nothing is written but an audit record that it ran.
+#[utoipa::path(
+    post, path = "/v1/policy/simulate", tag = "policy",
+    request_body = SimulateRequest,
+    responses(
+        (status = 200, description = "The simulation", body = Object),
+        (status = 400, response = crate::openapi::BadRequest),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 415, response = crate::openapi::UnsupportedMediaType),
+        (status = 422, response = crate::openapi::Invalid),
+        (status = 429, response = crate::openapi::RateLimited),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn simulate(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(req): ApiJson<SimulateRequest>,
+) -> Result<ApiJson<countersign_engine::simulate::Simulation>, ApiError> {
+    let admin = caller.principal.admin()?;
+    if req.since_days == 0 || req.since_days > 3650 {
+        return Err(ApiError::validation("since_days", "1 to 3650 days"));
+    }
+    let since = Utc::now() - chrono::Duration::days(i64::from(req.since_days));
+    Ok(ApiJson(
+        crate::service::simulate::run(
+            &state,
+            &PolicySources {
+                toml: ("policy.toml", &req.toml),
+                cedar: ("policy.cedar", &req.cedar),
+                schema: ("policy.cedarschema", &req.schema),
+            },
+            since,
+            &format!("reviewer:{}", admin.name),
+        )
+        .await?,
+    ))
 }
 
 /// A dry run's answer.

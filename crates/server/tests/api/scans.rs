@@ -172,3 +172,30 @@ async fn an_admin_scans_mail_and_an_inventory_and_readers_see_the_report(kind: K
     app.stop().await;
 }
 api_test!(an_admin_scans_mail_and_an_inventory_and_readers_see_the_report);
+
+async fn the_assessment_is_for_readers_of_the_audit_log(kind: Kind) {
+    let Some(app) = TestApp::spawn(kind).await else {
+        return;
+    };
+    let mo = app.account("mo", &["manager"], false).await;
+    let rep = app.account("rita", &["rep"], false).await;
+    let a = app.get("/v1/assess", &mo).await;
+    assert_eq!(a.status, StatusCode::OK, "{:?}", a.body);
+    let workflows = a.body["workflows"].as_array().unwrap();
+    assert_eq!(workflows.len(), 5, "{:?}", a.body);
+    for w in workflows {
+        let score = w["score"].as_f64().unwrap();
+        assert!((0.0..=100.0).contains(&score), "{w}");
+        for part in ["volume", "risk", "readiness", "capacity", "exposure"] {
+            assert!(w["parts"][part]["words"].is_string(), "{part}: {w}");
+        }
+    }
+    assert!(a.body["recommendation"].as_str().unwrap().len() > 20);
+    assert!(a.body["formula"].as_str().unwrap().contains("volume"));
+    assert_eq!(
+        app.get("/v1/assess", &rep).await.status,
+        StatusCode::FORBIDDEN
+    );
+    app.stop().await;
+}
+api_test!(the_assessment_is_for_readers_of_the_audit_log);

@@ -121,3 +121,94 @@ async fn the_latest_scan_is_read_by_admins_and_managers_and_fits_a_phone() {
     ui.close().await;
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_assessment_ranks_the_workflows_with_their_parts_and_fits_a_phone() {
+    let Some(ui) = Ui::launch().await else {
+        return;
+    };
+    let app = scanned_app().await;
+    let base = app.base.clone();
+    let page = ui.open(&format!("{base}/inbox/login")).await;
+    log_in(&page, &base, "mo.manager", PASSWORD).await;
+    goto(&page, &format!("{base}/inbox/assess")).await;
+    assert!(exists(&page, "svg#chart-assess").await);
+    let cards: Vec<String> = crate::support::eval(
+        &page,
+        "[...document.querySelectorAll('section.workflow h2')].map(h => h.textContent.trim())",
+    )
+    .await;
+    assert_eq!(cards.len(), 5, "{cards:?}");
+    for name in ["follow-up e-mail", "CRM hygiene", "account research"] {
+        assert!(cards.iter().any(|c| c.contains(name)), "{name}: {cards:?}");
+    }
+    let main = text(&page, "main").await;
+    for words in [
+        "Recommendation",
+        "volume",
+        "readiness",
+        "capacity",
+        "exposure",
+        "[assess]",
+    ] {
+        assert!(main.contains(words), "`{words}` missing: {main}");
+    }
+    shot(&page, "assess").await;
+    phone_width(&page).await;
+    goto(&page, &format!("{base}/inbox/assess")).await;
+    let wide = too_wide(&page).await;
+    assert_eq!(
+        overflow_x(&page).await,
+        0,
+        "sideways scrolling at 390 px: {wide:?}"
+    );
+    shot(&page, "assess-phone").await;
+    ui.close().await;
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_policy_is_simulated_over_history_before_it_is_activated() {
+    let Some(ui) = Ui::launch().await else {
+        return;
+    };
+    let app = scanned_app().await;
+    let base = app.base.clone();
+    let key = app.tool("agent").await;
+    for to in ["a@buyer.example", "b@buyer.example"] {
+        let r = app
+            .propose_email(
+                &key,
+                to,
+                "Hi, the recording of today's session is in the shared folder.",
+            )
+            .await;
+        assert_eq!(r.body["decision"]["decision"], "allow", "{:?}", r.body);
+    }
+    let before = app.state.policy().version.to_string();
+
+    let page = ui.open(&format!("{base}/inbox/login")).await;
+    log_in(&page, &base, "ada.admin", PASSWORD).await;
+    goto(&page, &format!("{base}/inbox/policy")).await;
+    assert!(text(&page, "main").await.contains(&before));
+    // The candidate holds every e-mail for a manager.
+    let _: bool = crate::support::eval(
+        &page,
+        "(() => { const t = document.querySelector('#policy-toml'); \
+         t.value = t.value.replace('\"email.send\" = \"automation_safe\"', '\"email.send\" = \"manager_approved\"'); \
+         return true; })()",
+    )
+    .await;
+    crate::support::click(&page, "form.policy-form button[type=submit]").await;
+    let summary = text(&page, "#simulation").await;
+    assert!(summary.contains("2 decided differently"), "{summary}");
+    assert!(text(&page, "#sim-changed").await.contains("allow → hold"));
+    assert!(exists(&page, "#activate").await);
+    shot(&page, "policy-simulated").await;
+    crate::support::click(&page, "#activate").await;
+    assert!(text(&page, "#notice").await.contains("is active"));
+    assert_ne!(app.state.policy().version.to_string(), before);
+    assert!(app.audit_export().await.contains("\"simulation\""));
+    ui.close().await;
+    app.stop().await;
+}

@@ -184,6 +184,15 @@ pub enum AuditEvent {
         inputs: Vec<String>,
         counts: std::collections::BTreeMap<String, u64>,
     },
+    /// A policy simulation ran (`countersign simulate`): the candidate replayed against
+    /// the active policy over the actions proposed since `since`; nothing else changed.
+    Simulation {
+        candidate_version: String,
+        active_version: String,
+        since: DateTime<Utc>,
+        actions: u64,
+        changed: u64,
+    },
     /// Who a reviewer is in a chat (`slack` or `teams`); `None` clears it.
     ReviewerChat {
         reviewer_id: i64,

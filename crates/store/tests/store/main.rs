@@ -31,6 +31,7 @@ macro_rules! store_test {
 
 mod accounts;
 mod approvals;
+mod assess;
 mod audit;
 mod group;
 mod guards;
@@ -42,3 +43,4 @@ mod queue;
 mod registry;
 mod reports;
 mod service_levels;
+mod simulate;
