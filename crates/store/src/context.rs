@@ -158,8 +158,11 @@ pub(crate) async fn assemble(
     if email {
         let fingerprint = specificity::fingerprint(action.body());
         if !fingerprint.is_empty() {
-            history.same_text_recipients =
-                same_text_recipients(tx, &fingerprint, &resolved, policy, now).await?;
+            // Sequences are judged on follow-ups to opportunities only (see the gate).
+            if resolved.opportunity_id.is_some() {
+                history.same_text_recipients =
+                    same_text_recipients(tx, &fingerprint, &resolved, policy, now).await?;
+            }
             resolved.text_fingerprint = Some(fingerprint);
         }
         if let Some(id) = &resolved.opportunity_id {
@@ -183,7 +186,9 @@ pub(crate) async fn assemble(
     ))
 }
 
-/// Buyers who were proposed this text in the `[sequences]` window, this one included.
+/// Buyers who were proposed this text in the `[sequences]` window, this one included,
+/// counted no further than the policy's threshold: a text sent to thousands costs what one
+/// sent to five does.
 async fn same_text_recipients(
     tx: &mut Tx,
     fingerprint: &str,
@@ -194,13 +199,15 @@ async fn same_text_recipients(
     let since = now - Duration::hours(i64::from(policy.config.sequences.window_hours));
     let q = tx
         .query(
-            "SELECT count(DISTINCT recipient_email) AS n FROM action \
-             WHERE text_fingerprint = $1 AND created_at > $2 \
-               AND recipient_email IS NOT NULL AND recipient_email <> $3",
+            "SELECT count(*) AS n FROM (SELECT DISTINCT recipient_email FROM action \
+               WHERE text_fingerprint = $1 AND created_at > $2 \
+                 AND recipient_email IS NOT NULL AND recipient_email <> $3 \
+               LIMIT $4) t",
         )
         .bind(fingerprint.to_owned())
         .bind(since)
-        .bind(r.recipient_email.clone().unwrap_or_default());
+        .bind(r.recipient_email.clone().unwrap_or_default())
+        .bind(i64::from(policy.config.sequences.min_recipients));
     let others = count(tx.fetch_one(q).await?.get("n")?);
     Ok(others.saturating_add(u32::from(r.recipient_email.is_some())))
 }

@@ -87,7 +87,7 @@ pub use review_links::{Chat, LinkRefusal, LinkVerb, ReviewLink, Via};
 pub use scans::{ScanFacts, StoredScan, UnregisteredProposals};
 pub use service_levels::{RoleService, ServiceReport, SweepReport};
 pub use shadow::{Sighting, SightingRow};
-pub use simulate::{SimulationRun, StoredProposal};
+pub use simulate::{HistoryCursor, SimulationBatch, SimulationRun, StoredProposal};
 pub use throttle::FREE_FAILURES as LOGIN_FREE_FAILURES;
 
 /// How long idempotency keys are kept at least (Stripe keeps them 24 hours; we keep a week).

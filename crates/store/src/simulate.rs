@@ -17,7 +17,7 @@ use serde::Serialize;
 use sqlx::types::Json;
 
 use crate::audit::{self, AuditEvent, Event};
-use crate::db::Lock;
+use crate::db::{Lock, Row};
 use crate::error::StoreError;
 use crate::{ActionStatus, Store, micros};
 
@@ -64,6 +64,51 @@ pub struct SimulationRun {
     pub changed: u64,
 }
 
+/// A slice of the history in storage order, and where the next one starts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SimulationBatch {
+    pub proposals: Vec<StoredProposal>,
+    /// Pass to [`Store::history_batch`] for the next batch; `None` after the last.
+    pub next: Option<HistoryCursor>,
+}
+
+/// Where a [`SimulationBatch`] ended: after this revision (its id, opaque to callers).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HistoryCursor(i64);
+
+/// The columns both readers select: revision 1 of each action and the action now.
+macro_rules! history_select {
+    () => {
+        "SELECT r.revision_id, a.action_id, a.tool_name, a.status, a.released_at, \
+                r.action_json, r.context_json, r.created_at \
+         FROM revision r JOIN action a ON a.action_id = r.action_id \
+         WHERE r.number = 1 "
+    };
+}
+
+fn proposal(row: &Row) -> Result<StoredProposal, StoreError> {
+    let action_id: String = row.get("action_id")?;
+    let corrupt = |what: &str, e: &dyn std::fmt::Display| {
+        StoreError::Corrupt(format!("action `{action_id}` revision 1: {what}: {e}"))
+    };
+    let Json(action_json) = row.get::<Json<serde_json::Value>>("action_json")?;
+    let action = Action::from_json(&action_json).map_err(|e| corrupt("action", &e))?;
+    let Json(context) = row
+        .get::<Json<Context>>("context_json")
+        .map_err(|e| corrupt("context", &e))?;
+    let status: ActionStatus = row.get::<String>("status")?.parse()?;
+    let released_at: Option<DateTime<Utc>> = row.get("released_at")?;
+    Ok(StoredProposal {
+        tool_name: row.get("tool_name")?,
+        created_at: row.get("created_at")?,
+        action,
+        context,
+        status,
+        approved_at: released_at.filter(|_| status == ActionStatus::Approved),
+        action_id,
+    })
+}
+
 impl Store {
     /// The actions proposed since `since` (at most `limit`, oldest first, then by id),
     /// each with its first revision as decided.
@@ -71,6 +116,8 @@ impl Store {
     /// One query; the JSON columns are parsed here rather than by the database, so both
     /// backends read the same way. A revision whose action no longer parses is a corrupt
     /// store, named by its action id: a simulation that skipped it would not be a replay.
+    /// Everything is in memory at once (a few KB an action): for a whole window of any
+    /// size, read it with [`Store::history_batch`] instead.
     pub async fn history_for_simulation(
         &self,
         since: DateTime<Utc>,
@@ -79,44 +126,60 @@ impl Store {
         let mut tx = self.pool.read().await?;
         let rows = tx
             .fetch_all(
-                tx.query(
-                    "SELECT a.action_id, a.tool_name, a.status, a.released_at, \
-                            r.action_json, r.context_json, r.created_at \
-                     FROM action a JOIN revision r ON r.action_id = a.action_id AND r.number = 1 \
-                     WHERE r.created_at >= $1 \
-                     ORDER BY r.created_at, a.action_id \
-                     LIMIT $2",
-                )
+                tx.query(concat!(
+                    history_select!(),
+                    "AND r.created_at >= $1 ORDER BY r.created_at, a.action_id LIMIT $2"
+                ))
                 .bind(micros(since))
                 // No limit: the largest one both databases accept.
                 .bind(limit.unwrap_or(i64::MAX).max(0)),
             )
             .await?;
         drop(tx);
-        let mut out = Vec::with_capacity(rows.len());
-        for row in rows {
-            let action_id: String = row.get("action_id")?;
-            let corrupt = |what: &str, e: &dyn std::fmt::Display| {
-                StoreError::Corrupt(format!("action `{action_id}` revision 1: {what}: {e}"))
-            };
-            let Json(action_json) = row.get::<Json<serde_json::Value>>("action_json")?;
-            let action = Action::from_json(&action_json).map_err(|e| corrupt("action", &e))?;
-            let Json(context) = row
-                .get::<Json<Context>>("context_json")
-                .map_err(|e| corrupt("context", &e))?;
-            let status: ActionStatus = row.get::<String>("status")?.parse()?;
-            let released_at: Option<DateTime<Utc>> = row.get("released_at")?;
-            out.push(StoredProposal {
-                tool_name: row.get("tool_name")?,
-                created_at: row.get("created_at")?,
-                action,
-                context,
-                status,
-                approved_at: released_at.filter(|_| status == ActionStatus::Approved),
-                action_id,
-            });
-        }
-        Ok(out)
+        rows.iter().map(proposal).collect()
+    }
+
+    /// The same history in batches of at most `size`, in storage order (not by time: a
+    /// simulation's counts do not depend on order), for `[since, until)`.
+    ///
+    /// Why not pages by time: no index orders revisions by time, so each such page would
+    /// scan and sort the whole table again. Batches walk the revisions' primary key, so
+    /// the whole window costs one pass however many batches it takes, and memory stays
+    /// at one batch. Each batch is its own snapshot; `until` keeps proposals that arrive
+    /// while a simulation runs out of it.
+    pub async fn history_batch(
+        &self,
+        since: DateTime<Utc>,
+        until: DateTime<Utc>,
+        after: Option<HistoryCursor>,
+        size: i64,
+    ) -> Result<SimulationBatch, StoreError> {
+        let size = size.max(1);
+        let mut tx = self.pool.read().await?;
+        let rows = tx
+            .fetch_all(
+                tx.query(concat!(
+                    history_select!(),
+                    "AND r.revision_id > $1 AND r.created_at >= $2 AND r.created_at < $3 \
+                     ORDER BY r.revision_id LIMIT $4"
+                ))
+                .bind(after.map_or(0, |c| c.0))
+                .bind(micros(since))
+                .bind(micros(until))
+                .bind(size),
+            )
+            .await?;
+        drop(tx);
+        let next = match rows.last() {
+            Some(last) if rows.len() as i64 == size => {
+                Some(HistoryCursor(last.get("revision_id")?))
+            }
+            _ => None,
+        };
+        Ok(SimulationBatch {
+            proposals: rows.iter().map(proposal).collect::<Result<_, _>>()?,
+            next,
+        })
     }
 
     /// Approvals given in `[since, until)`, per role they covered: an approval covering

@@ -12,9 +12,11 @@
 //! recorded as a policy. Exit codes: 0 done; 1 the store refused; 2 a missing or invalid
 //! `--policy` (named by file, line and column), a bad `--since`, or an unreachable store.
 //!
-//! Speed: the decisions are the work (two per action), so they run on every core, each
-//! thread taking the next slice of the history and keeping its own counts, merged at the
-//! end; the report sorts everything, so the result does not depend on the split.
+//! Speed and memory: the history is read in batches of 10,000 (`--limit` reads the oldest
+//! N in one query instead); the decisions are the work (two per action), so they run on
+//! every core, each thread taking the next slice and keeping its own counts, merged at
+//! the end. The report sorts everything, so the result does not depend on the split. What
+//! stays in memory beyond a batch is the counts and the changed actions.
 
 use std::fmt::Write as _;
 use std::io::{IsTerminal, Write};
@@ -24,9 +26,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use anyhow::Context as _;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use clap::{Args, ValueEnum};
-use countersign_engine::simulate::{Breakdown, Change, Observed, Past, Simulation, Tally};
+use countersign_engine::simulate::{self, Breakdown, Change, Observed, Past, Simulation, Tally};
 use countersign_engine::{Decision, Gate, Policy};
-use countersign_store::{SimulationRun, Store, StoreOptions};
+use countersign_store::{SimulationRun, Store, StoreOptions, StoredProposal};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::Outcome;
@@ -106,6 +108,9 @@ impl Since {
     }
 }
 
+/// Actions read and held in memory at a time.
+const BATCH: i64 = 10_000;
+
 pub fn run(args: SimulateArgs) -> anyhow::Result<Outcome> {
     database::block_on(simulate(args))?
 }
@@ -174,13 +179,38 @@ async fn simulate(args: SimulateArgs) -> anyhow::Result<Outcome> {
         Err(e) => return database::refused(e, json),
     };
     let (active, activated) = active(&store).await?;
-    let stored = match store.history_for_simulation(since, args.limit).await {
-        Ok(s) => s,
-        Err(e) => return database::refused(e, json),
-    };
     let approvals = store.approvals_by_role(since, now).await?;
-    let history: Vec<Past<'_>> = stored.iter().map(|s| s.past()).collect();
-    let tally = decide_all(&history, &active, &candidate)?;
+    let gate = Gate::new();
+    let bar = progress();
+    let mut tally = Tally::default();
+    let mut decide = |stored: &[StoredProposal]| -> anyhow::Result<()> {
+        let history: Vec<Past<'_>> = stored.iter().map(StoredProposal::past).collect();
+        tally.merge(decide_all(&history, &active, &candidate, &gate, &bar)?);
+        Ok(())
+    };
+    match args.limit {
+        // The oldest N: one query, ordered by time.
+        Some(limit) => match store.history_for_simulation(since, Some(limit)).await {
+            Ok(stored) => decide(&stored)?,
+            Err(e) => return database::refused(e, json),
+        },
+        // The whole window: a batch in memory at a time.
+        None => {
+            let mut after = None;
+            loop {
+                let batch = match store.history_batch(since, now, after, BATCH).await {
+                    Ok(b) => b,
+                    Err(e) => return database::refused(e, json),
+                };
+                decide(&batch.proposals)?;
+                match batch.next {
+                    Some(next) => after = Some(next),
+                    None => break,
+                }
+            }
+        }
+    }
+    bar.finish_and_clear();
     let sim = tally.finish(
         &active.version,
         &candidate.version,
@@ -190,8 +220,6 @@ async fn simulate(args: SimulateArgs) -> anyhow::Result<Outcome> {
             approvals,
         },
     );
-    drop(history);
-    drop(stored);
     store
         .audit_simulation(
             &SimulationRun {
@@ -226,14 +254,18 @@ async fn simulate(args: SimulateArgs) -> anyhow::Result<Outcome> {
     Ok(Outcome::Success)
 }
 
-/// Decides the history on every core: each thread takes the next slice and counts into
-/// its own [`Tally`]; the tallies are merged (the report sorts, so order is irrelevant).
-fn decide_all(history: &[Past<'_>], active: &Policy, candidate: &Policy) -> anyhow::Result<Tally> {
+/// Decides `history` on every core: each thread takes the next slice and counts into its
+/// own [`Tally`]; the tallies are merged (the report sorts, so order is irrelevant).
+fn decide_all(
+    history: &[Past<'_>],
+    active: &Policy,
+    candidate: &Policy,
+    gate: &Gate,
+    bar: &ProgressBar,
+) -> anyhow::Result<Tally> {
     const SLICE: usize = 256;
-    let gate = Gate::new();
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(16));
     let next = AtomicUsize::new(0);
-    let bar = progress(history.len());
     let tallies: Vec<Tally> = std::thread::scope(|scope| {
         let workers: Vec<_> = (0..threads)
             .map(|_| {
@@ -241,17 +273,14 @@ fn decide_all(history: &[Past<'_>], active: &Policy, candidate: &Policy) -> anyh
                     let mut mine = Tally::default();
                     loop {
                         let start = next.fetch_add(SLICE, Ordering::Relaxed);
-                        let Some(slice) = history.get(start..history.len().min(start + SLICE))
-                        else {
-                            return mine;
-                        };
-                        if slice.is_empty() {
-                            return mine;
+                        let end = history.len().min(start.saturating_add(SLICE));
+                        match history.get(start..end) {
+                            Some(slice) if !slice.is_empty() => {
+                                mine.merge(simulate::tally(slice, active, candidate, gate));
+                                bar.inc(slice.len() as u64);
+                            }
+                            _ => return mine,
                         }
-                        mine.merge(countersign_engine::simulate::tally(
-                            slice, active, candidate, &gate,
-                        ));
-                        bar.inc(slice.len() as u64);
                     }
                 })
             })
@@ -264,7 +293,6 @@ fn decide_all(history: &[Past<'_>], active: &Policy, candidate: &Policy) -> anyh
             })
             .collect::<anyhow::Result<Vec<_>>>()
     })?;
-    bar.finish_and_clear();
     let mut all = Tally::default();
     for t in tallies {
         all.merge(t);
@@ -272,14 +300,17 @@ fn decide_all(history: &[Past<'_>], active: &Policy, candidate: &Policy) -> anyh
     Ok(all)
 }
 
-fn progress(len: usize) -> ProgressBar {
+/// Actions decided so far; drawn only on a terminal.
+fn progress() -> ProgressBar {
     if !std::io::stderr().is_terminal() {
         return ProgressBar::hidden();
     }
-    let bar = ProgressBar::with_draw_target(Some(len as u64), ProgressDrawTarget::stderr());
+    let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
     bar.set_style(
-        ProgressStyle::with_template("{bar:40} {pos}/{len} actions decided twice eta {eta}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        ProgressStyle::with_template(
+            "{spinner} {pos} actions decided under both policies ({per_sec})",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_spinner()),
     );
     bar
 }

@@ -176,10 +176,22 @@ fn a_stricter_email_tier_is_simulated_as_json_human_and_html() {
         "{page}"
     );
 
-    // Three runs, three `simulation` records, nothing else.
+    // The oldest one only: the routine e-mail, which changes.
+    let out = countersign()
+        .args([
+            "simulate", "--policy", policy, "--limit", "1", "--format", "json",
+        ])
+        .args(["--database-url", &db.url])
+        .assert()
+        .success();
+    let oldest: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    assert_eq!(oldest["actions"], 1);
+    assert_eq!(oldest["changed"][0]["action_id"], changed[0]["action_id"]);
+
+    // Four runs, four `simulation` records, nothing else.
     let after = audit_events(&db);
     assert_eq!(after[..before.len()], before[..]);
-    assert_eq!(after[before.len()..], ["simulation"; 3]);
+    assert_eq!(after[before.len()..], ["simulation"; 4]);
     let verified = countersign()
         .args([
             "audit",

@@ -134,6 +134,32 @@ async fn a_stricter_email_tier_holds_routine_mail_and_only_audits_the_run(t: &Te
             .unwrap()
             .is_empty()
     );
+    // In batches: the same proposals, each once, and nothing from `until` on.
+    let first = t.store.history_batch(since, until, None, 3).await.unwrap();
+    assert_eq!(first.proposals.len(), 3);
+    let second = t
+        .store
+        .history_batch(since, until, first.next, 3)
+        .await
+        .unwrap();
+    assert_eq!(second.next, None);
+    let mut batched: Vec<_> = first
+        .proposals
+        .into_iter()
+        .chain(second.proposals)
+        .collect();
+    batched.sort_by(|a, b| a.action_id.cmp(&b.action_id));
+    let mut sorted = stored.clone();
+    sorted.sort_by(|a, b| a.action_id.cmp(&b.action_id));
+    assert_eq!(batched, sorted);
+    let early = t
+        .store
+        .history_batch(since, now() + Duration::minutes(2), None, 10)
+        .await
+        .unwrap();
+    assert_eq!(early.proposals.len(), 2, "15:00 and 15:01, not 15:02");
+    assert_eq!(early.next, None);
+
     let approvals = t.store.approvals_by_role(since, until).await.unwrap();
     assert_eq!(approvals, BTreeMap::from([("deal_desk".to_owned(), 1)]));
 
