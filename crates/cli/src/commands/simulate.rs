@@ -36,6 +36,8 @@ use crate::commands::check::Format;
 use crate::database::{self, DatabaseArgs};
 use crate::policy_files::PolicyFiles;
 
+mod history;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum SimulateFormat {
     /// A summary, tables and the first changed actions.
@@ -54,6 +56,10 @@ pub struct SimulateArgs {
     /// The window: `90d`, `12w`, `36h`, or a day (`2026-09-01`, from midnight UTC).
     #[arg(long, default_value = "90d", value_parser = Since::parse)]
     pub since: Since,
+    /// Replay this history of sent mail instead of the store's proposals: an mbox export,
+    /// or JSON Lines `{"action": …, "context": …, "at": RFC 3339}` as `check` reads them.
+    #[arg(long)]
+    pub history: Option<PathBuf>,
     /// At most this many actions, the oldest first.
     #[arg(long, value_parser = clap::value_parser!(i64).range(1..))]
     pub limit: Option<i64>,
@@ -188,24 +194,45 @@ async fn simulate(args: SimulateArgs) -> anyhow::Result<Outcome> {
         tally.merge(decide_all(&history, &active, &candidate, &gate, &bar)?);
         Ok(())
     };
-    match args.limit {
-        // The oldest N: one query, ordered by time.
-        Some(limit) => match store.history_for_simulation(since, Some(limit)).await {
-            Ok(stored) => decide(&stored)?,
-            Err(e) => return database::refused(e, json),
-        },
-        // The whole window: a batch in memory at a time.
-        None => {
-            let mut after = None;
-            loop {
-                let batch = match store.history_batch(since, now, after, BATCH).await {
-                    Ok(b) => b,
-                    Err(e) => return database::refused(e, json),
-                };
-                decide(&batch.proposals)?;
-                match batch.next {
-                    Some(next) => after = Some(next),
-                    None => break,
+    if let Some(path) = &args.history {
+        let (items, problems) =
+            history::read(path, now).with_context(|| format!("--history {}", path.display()))?;
+        for p in &problems {
+            eprintln!("{}: {p}", path.display());
+        }
+        let items: Vec<&history::Item> = items.iter().filter(|i| i.at >= since).collect();
+        let past: Vec<Past<'_>> = items
+            .iter()
+            .map(|i| Past {
+                action_id: &i.id,
+                tool: &i.tool,
+                created_at: i.at,
+                action: &i.action,
+                context: &i.context,
+                approved_at: None,
+            })
+            .collect();
+        tally.merge(decide_all(&past, &active, &candidate, &gate, &bar)?);
+    } else {
+        match args.limit {
+            // The oldest N: one query, ordered by time.
+            Some(limit) => match store.history_for_simulation(since, Some(limit)).await {
+                Ok(stored) => decide(&stored)?,
+                Err(e) => return database::refused(e, json),
+            },
+            // The whole window: a batch in memory at a time.
+            None => {
+                let mut after = None;
+                loop {
+                    let batch = match store.history_batch(since, now, after, BATCH).await {
+                        Ok(b) => b,
+                        Err(e) => return database::refused(e, json),
+                    };
+                    decide(&batch.proposals)?;
+                    match batch.next {
+                        Some(next) => after = Some(next),
+                        None => break,
+                    }
                 }
             }
         }

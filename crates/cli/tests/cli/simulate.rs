@@ -273,3 +273,63 @@ fn a_candidate_that_cannot_be_read_is_named_and_nothing_is_audited() {
         "a failed simulation audits nothing"
     );
 }
+
+/// A history of sent mail replayed instead of the store's proposals: an mbox, and the same
+/// mail as JSON Lines, give the same changes; a line that is no action is named.
+#[test]
+fn a_sent_mail_history_is_replayed_from_an_mbox_or_json_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("countersign.db").display());
+    let cand = dir.path().join("candidate");
+    candidate(&cand, "\"manager_approved\"");
+    let mbox = dir.path().join("sent.mbox");
+    std::fs::write(
+        &mbox,
+        "From sam@seller.example Tue Dec  1 09:00:00 2026\n\
+         From: Sam <sam@seller.example>\nTo: Dana <dana@acme.example>\nSubject: Recap\n\
+         Date: Tue, 1 Dec 2026 09:00:00 +0000\nMessage-ID: <r1@seller.example>\n\n\
+         Hi Dana, thanks for the call today. The recap and the slides are attached.\n\n\
+         From sam@seller.example Wed Dec  2 09:00:00 2026\n\
+         From: Sam <sam@seller.example>\nTo: Lee <lee@globex.example>\nSubject: Pricing\n\
+         Date: Wed, 2 Dec 2026 09:00:00 +0000\nMessage-ID: <p1@seller.example>\n\n\
+         Hi Lee, we can do 15% off if you sign by Friday.\n",
+    )
+    .unwrap();
+    let jsonl = dir.path().join("sent.jsonl");
+    std::fs::write(
+        &jsonl,
+        "{\"action\": {\"kind\": \"email.send\", \"id\": \"r1\", \"payload\": {\"to\": [\"dana@acme.example\"], \"subject\": \"Recap\", \"body\": \"Hi Dana, thanks for the call today. The recap and the slides are attached.\"}}, \"at\": \"2026-12-01T09:00:00Z\"}\n\
+         {\"action\": {\"kind\": \"email.send\", \"id\": \"p1\", \"payload\": {\"to\": [\"lee@globex.example\"], \"subject\": \"Pricing\", \"body\": \"Hi Lee, we can do 15% off if you sign by Friday.\"}}, \"at\": \"2026-12-02T09:00:00Z\"}\n\
+         {\"kind\": \"no.such\"}\n",
+    )
+    .unwrap();
+    let simulate = |history: &Path| {
+        countersign()
+            .args(["simulate", "--policy", cand.to_str().unwrap(), "--history"])
+            .arg(history)
+            .args([
+                "--since",
+                "2026-11-01",
+                "--format",
+                "json",
+                "--database-url",
+                &url,
+            ])
+            .assert()
+            .success()
+    };
+    let from_mbox = simulate(&mbox);
+    let sim: Value = serde_json::from_slice(&from_mbox.get_output().stdout).unwrap();
+    assert_eq!(sim["actions"], 2, "{sim}");
+    // Routine mail becomes a hold under the stricter tier; the discount was held already.
+    let changed = sim["changed"].as_array().unwrap();
+    assert_eq!(changed.len(), 1, "{sim}");
+    assert_eq!(changed[0]["active"]["decision"], "allow");
+    assert_eq!(changed[0]["candidate"]["decision"], "hold");
+    let from_lines = simulate(&jsonl);
+    let lines: Value = serde_json::from_slice(&from_lines.get_output().stdout).unwrap();
+    assert_eq!(lines["actions"], 2);
+    assert_eq!(lines["changed"].as_array().unwrap().len(), 1);
+    let err = String::from_utf8_lossy(&from_lines.get_output().stderr).into_owned();
+    assert!(err.contains("line 3"), "{err}");
+}
