@@ -199,3 +199,63 @@ async fn the_assessment_is_for_readers_of_the_audit_log(kind: Kind) {
     app.stop().await;
 }
 api_test!(the_assessment_is_for_readers_of_the_audit_log);
+
+async fn an_admin_simulates_a_candidate_policy_over_the_stored_history(kind: Kind) {
+    let Some(app) = TestApp::spawn(kind).await else {
+        return;
+    };
+    let key = app.tool("agent").await;
+    let routine = app
+        .propose_email(
+            &key,
+            "a@buyer.example",
+            "Hi, the recording of today's session is in the shared folder.",
+        )
+        .await;
+    assert_eq!(
+        routine.body["decision"]["decision"], "allow",
+        "{:?}",
+        routine.body
+    );
+    let policy = app.get("/v1/policy", &app.admin).await;
+    let toml = policy.body["toml"].as_str().unwrap().replace(
+        "\"email.send\" = \"automation_safe\"",
+        "\"email.send\" = \"manager_approved\"",
+    );
+    let body = serde_json::json!({
+        "toml": toml,
+        "cedar": policy.body["cedar"],
+        "schema": policy.body["schema"],
+        "since_days": 7,
+    });
+    let before = app.audit_export().await.lines().count();
+    let sim = app.post("/v1/policy/simulate", &app.admin, &body).await;
+    assert_eq!(sim.status, StatusCode::OK, "{:?}", sim.body);
+    assert_eq!(sim.body["actions"], 1);
+    let changed = sim.body["changed"].as_array().unwrap();
+    assert_eq!(changed.len(), 1, "{:?}", sim.body);
+    assert_eq!(changed[0]["candidate"]["decision"], "hold");
+    // Nothing but the record that it ran; the active policy is unchanged.
+    let audit = app.audit_export().await;
+    assert_eq!(audit.lines().count(), before + 1);
+    assert!(audit.lines().last().unwrap().contains("\"simulation\""));
+    assert_eq!(
+        app.get("/v1/policy", &app.admin).await.body["version"],
+        policy.body["version"]
+    );
+    let mo = app.account("mo", &["manager"], false).await;
+    assert_eq!(
+        app.post("/v1/policy/simulate", &mo, &body).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let mut broken = body.clone();
+    broken["toml"] = Value::String("name = ".to_owned());
+    assert_eq!(
+        app.post("/v1/policy/simulate", &app.admin, &broken)
+            .await
+            .status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    app.stop().await;
+}
+api_test!(an_admin_simulates_a_candidate_policy_over_the_stored_history);
