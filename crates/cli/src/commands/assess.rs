@@ -12,6 +12,7 @@ use countersign_store::StoreOptions;
 
 use crate::Outcome;
 use crate::database::{self, DatabaseArgs};
+use countersign_server::inbox::charts::escape;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum AssessFormat {
@@ -122,21 +123,6 @@ fn human(a: &Assessment) -> String {
         "(risk and exposure count as safety, 1 − value; weights from the policy's [assess])"
     );
     s
-}
-
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 /// A horizontal bar for `value` of `max`, `width` pixels at most.

@@ -35,6 +35,7 @@ use crate::Outcome;
 use crate::commands::check::Format;
 use crate::database::{self, DatabaseArgs};
 use crate::policy_files::PolicyFiles;
+use countersign_server::inbox::charts::escape;
 
 mod history;
 
@@ -578,22 +579,6 @@ fn human(sim: &Simulation, names: &Names<'_>, show: usize) -> String {
         }
     }
     s
-}
-
-/// Text safe inside HTML elements and quoted attributes.
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 fn html_table(s: &mut String, header: &[String], rows: &[Vec<String>]) {
