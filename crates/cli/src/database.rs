@@ -59,6 +59,16 @@ pub fn now() -> DateTime<Utc> {
     Utc::now()
 }
 
+/// The policy decisions use now: the store's active one, else the built-in policy.
+pub async fn active_policy(store: &Store) -> anyhow::Result<Policy> {
+    if let Some(active) = store.active_policy().await?
+        && let Some(texts) = store.policy_texts(&active.version).await?
+    {
+        return Ok(Policy::load(&texts.sources())?);
+    }
+    Ok(Policy::default_policy().clone())
+}
+
 /// Loads `--policy DIR` (or the built-in policy), reporting every problem by file and
 /// line, and records it in the store so its decisions can be replayed.
 pub async fn policy(store: &Store, dir: Option<&Path>) -> anyhow::Result<Policy> {

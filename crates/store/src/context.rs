@@ -168,7 +168,11 @@ pub(crate) async fn assemble(
         if let Some(id) = &resolved.opportunity_id {
             deal = deal_facts(tx, id).await?;
         }
-        knowledge = valid_knowledge(tx, now).await?;
+        // Only a message that makes a claim needs the knowledge to check it against. A
+        // claim hidden from this raw reading is still found by the gate, unsupported: held.
+        if !countersign_engine::detect::claims::extract(action.body()).is_empty() {
+            knowledge = valid_knowledge(tx, now).await?;
+        }
     }
 
     Ok((
@@ -213,12 +217,13 @@ async fn same_text_recipients(
 }
 
 /// The deal an e-mail belongs to, as the generic check reads it: its names, next step and
-/// what the buyer wrote last (subjects of their recent messages).
+/// what the buyer wrote last (subjects of their recent messages). The account's name is the
+/// imported CRM's, never its id: the gate trusts it to name a company.
 async fn deal_facts(tx: &mut Tx, opportunity_id: &str) -> Result<Option<DealFacts>, StoreError> {
     let Some(row) = tx
         .fetch_optional(
             tx.query(
-                "SELECT o.name, o.next_step, o.is_closed, COALESCE(a.name, o.account_id) AS account \
+                "SELECT o.name, o.next_step, o.is_closed, a.name AS account \
                  FROM opportunity o LEFT JOIN crm_account a ON a.account_id = o.account_id \
                  WHERE o.opportunity_id = $1",
             )

@@ -6,7 +6,6 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
-use countersign_engine::Policy;
 use countersign_engine::assess::{Assessment, assess, label};
 use countersign_store::StoreOptions;
 
@@ -54,7 +53,7 @@ async fn go(args: AssessArgs) -> anyhow::Result<Outcome> {
     };
     let policy = match &args.policy {
         Some(dir) => database::policy(&store, Some(dir)).await?,
-        None => active_or_default(&store).await?,
+        None => database::active_policy(&store).await?,
     };
     let facts = store
         .assess_facts(database::now())
@@ -69,16 +68,6 @@ async fn go(args: AssessArgs) -> anyhow::Result<Outcome> {
         AssessFormat::Html => out.write_all(html(&assessment).as_bytes())?,
     }
     Ok(Outcome::Success)
-}
-
-/// The database's active policy, or the built-in one when none was activated.
-async fn active_or_default(store: &countersign_store::Store) -> anyhow::Result<Policy> {
-    if let Some(active) = store.active_policy().await?
-        && let Some(texts) = store.policy_texts(&active.version).await?
-    {
-        return Ok(Policy::load(&texts.sources())?);
-    }
-    Ok(Policy::default_policy().clone())
 }
 
 const PARTS: [&str; 5] = ["volume", "risk", "readiness", "capacity", "exposure"];

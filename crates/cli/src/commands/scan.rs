@@ -70,14 +70,7 @@ async fn scan(args: ScanArgs) -> anyhow::Result<Outcome> {
         Err(e) => return database::refused(e, crate::commands::check::Format::Human),
     };
     // What the gate would have held is judged by the policy in force.
-    let texts = match store.active_policy().await? {
-        Some(active) => store.policy_texts(&active.version).await?,
-        None => None,
-    };
-    let policy = match texts {
-        Some(t) => countersign_engine::Policy::load(&t.sources())?,
-        None => countersign_engine::Policy::default_policy().clone(),
-    };
+    let policy = database::active_policy(&store).await?;
     let inputs = Inputs {
         mbox: args.mbox,
         eml_dirs: args.eml,

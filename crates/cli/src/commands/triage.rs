@@ -4,7 +4,6 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
-use countersign_engine::Policy;
 use countersign_engine::triage::{Triaged, triage};
 use countersign_store::StoreOptions;
 
@@ -55,7 +54,7 @@ async fn go(args: TriageArgs) -> anyhow::Result<Outcome> {
     };
     let policy = match &args.policy {
         Some(dir) => database::policy(&store, Some(dir)).await?,
-        None => active_or_default(&store).await?,
+        None => database::active_policy(&store).await?,
     };
     let now = database::now();
     let facts = store
@@ -68,16 +67,6 @@ async fn go(args: TriageArgs) -> anyhow::Result<Outcome> {
     store.close().await;
     print(&ranked, open, args.format)?;
     Ok(Outcome::Success)
-}
-
-/// The database's active policy, or the built-in one when none was activated.
-async fn active_or_default(store: &countersign_store::Store) -> anyhow::Result<Policy> {
-    if let Some(active) = store.active_policy().await?
-        && let Some(texts) = store.policy_texts(&active.version).await?
-    {
-        return Ok(Policy::load(&texts.sources())?);
-    }
-    Ok(Policy::default_policy().clone())
 }
 
 fn print(ranked: &[Triaged], open: usize, format: TriageFormat) -> anyhow::Result<()> {

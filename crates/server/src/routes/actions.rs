@@ -258,12 +258,20 @@ pub async fn propose(
     Ok((status, ApiJson(ProposalBody::from(&proposal))))
 }
 
+/// The `Idempotency-Key` header, when the request has one.
+pub fn idempotency_header(headers: &HeaderMap) -> Result<Option<&str>, ApiError> {
+    headers
+        .get("idempotency-key")
+        .map(|h| {
+            h.to_str()
+                .map_err(|_| ApiError::validation("Idempotency-Key", "must be printable ASCII"))
+        })
+        .transpose()
+}
+
 /// Parses the body as an action and applies the `Idempotency-Key` header.
 pub fn parse_action(mut body: Value, headers: &HeaderMap) -> Result<Action, ApiError> {
-    if let Some(header) = headers.get("idempotency-key") {
-        let header = header
-            .to_str()
-            .map_err(|_| ApiError::validation("Idempotency-Key", "must be printable ASCII"))?;
+    if let Some(header) = idempotency_header(headers)? {
         let obj = body
             .as_object_mut()
             .ok_or_else(|| ApiError::validation("action", "expected a JSON object"))?;

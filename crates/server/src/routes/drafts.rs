@@ -79,14 +79,7 @@ pub async fn create(
     headers: HeaderMap,
     ApiJson(req): ApiJson<DraftBody>,
 ) -> Result<(StatusCode, ApiJson<DraftedBody>), ApiError> {
-    let idempotency_key = match headers.get("idempotency-key") {
-        Some(v) => Some(
-            v.to_str()
-                .map_err(|_| ApiError::validation("Idempotency-Key", "must be printable ASCII"))?
-                .to_owned(),
-        ),
-        None => None,
-    };
+    let idempotency_key = super::actions::idempotency_header(&headers)?.map(str::to_owned);
     let drafted = drafts::draft(
         &state,
         &caller.principal,
